@@ -1,0 +1,40 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install lint typecheck pytest bench fuzz clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11+ is required (set PYTHON=python3.x)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the API on SQLite at http://127.0.0.1:8000 (docs at /docs).
+run: install
+	$(PY) -m service serve
+
+## Lint, type-check and run the whole test suite.
+test: install lint typecheck pytest
+
+lint: install
+	$(VENV)/bin/ruff check service tests migrations $(wildcard bench examples)
+	$(VENV)/bin/ruff format --check service tests migrations $(wildcard bench examples)
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+pytest: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache enrollment.db*

@@ -1,0 +1,78 @@
+"""Programmes, centres and targets: seeded reference data that admins extend."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.catalog import repository
+from service.catalog.schemas import CentreCreate, ProgrammeCreate, TargetCreate
+from service.core.errors import Conflict, ValidationFailed
+from service.core.pagination import PageParams, paginate
+from service.models import Centre, Programme, Target
+
+
+class CodeTaken(Conflict):
+    title, slug = "Code already in use", "code-taken"
+
+
+async def list_programmes(
+    session: AsyncSession, page: PageParams
+) -> tuple[Sequence[Programme], str | None]:
+    return await paginate(session, select(Programme), Programme.id, page)
+
+
+async def list_centres(
+    session: AsyncSession, page: PageParams
+) -> tuple[Sequence[Centre], str | None]:
+    return await paginate(session, select(Centre), Centre.id, page)
+
+
+def _targets() -> Select[Any]:
+    return select(Target).options(selectinload(Target.programmes))
+
+
+async def list_targets(
+    session: AsyncSession, page: PageParams
+) -> tuple[Sequence[Target], str | None]:
+    return await paginate(session, _targets(), Target.id, page)
+
+
+async def create_programme(session: AsyncSession, data: ProgrammeCreate) -> Programme:
+    if await repository.programme_by_code(session, data.code):
+        raise CodeTaken(f"A programme with code '{data.code}' exists.")
+    programme = Programme(**data.model_dump())
+    session.add(programme)
+    await session.flush()
+    return programme
+
+
+async def create_centre(session: AsyncSession, data: CentreCreate) -> Centre:
+    if await repository.centre_by_code(session, data.code):
+        raise CodeTaken(f"A centre with code '{data.code}' exists.")
+    centre = Centre(**data.model_dump())
+    session.add(centre)
+    await session.flush()
+    return centre
+
+
+async def create_target(session: AsyncSession, data: TargetCreate) -> Target:
+    if await repository.target_by_code(session, data.code):
+        raise CodeTaken(f"A target with code '{data.code}' exists.")
+    found = await repository.programmes_by_code(session, data.programmes)
+    missing = [code for code in data.programmes if code not in found]
+    if missing:
+        raise ValidationFailed({"programmes": f"Unknown programme: {', '.join(missing)}."})
+    target = Target(
+        code=data.code,
+        name=data.name,
+        goal=data.goal,
+        metric=data.metric.value,
+        deadline=data.deadline,
+        programmes=[found[code] for code in data.programmes],
+    )
+    session.add(target)
+    await session.flush()
+    return target

@@ -1,0 +1,101 @@
+"""API keys as bearer tokens, the calling actor, and role dependencies.
+
+Tokens are random, shown once at creation, and stored only as their SHA-256.
+Every request looks its key up again, so a revocation takes effect at once in
+every process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.core.db import SessionDep
+from service.core.errors import Forbidden, Unauthorized
+from service.models import ApiKey
+from service.models.enums import Role
+
+TOKEN_PREFIX = "enr_"  # noqa: S105 - a public marker, not a secret
+
+
+def generate_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: the API key's id, name, role and (for staff) centre scope."""
+
+    key_id: str
+    name: str
+    role: Role
+    # Centre ids a staff key is limited to; None means every centre.
+    centre_ids: frozenset[str] | None = None
+
+    def covers_centre(self, centre_id: str) -> bool:
+        if self.role is Role.admin:
+            return True
+        if self.role is not Role.staff:
+            return False
+        return self.centre_ids is None or centre_id in self.centre_ids
+
+    @property
+    def is_staff_or_admin(self) -> bool:
+        return self.role in (Role.admin, Role.staff)
+
+
+async def authenticate(session: AsyncSession, authorization: str | None) -> Actor:
+    if not authorization:
+        raise Unauthorized()
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+    digest = hash_token(token)
+    key = await session.scalar(
+        select(ApiKey)
+        .where(ApiKey.token_hash == digest, ApiKey.revoked_at.is_(None))
+        .options(selectinload(ApiKey.centres))
+    )
+    # The lookup is by hash; compare again in constant time all the same.
+    if key is None or not hmac.compare_digest(key.token_hash, digest):
+        raise Unauthorized("The token is unknown or revoked.")
+    centres = frozenset(c.id for c in key.centres) if key.centres else None
+    return Actor(key_id=key.id, name=key.name, role=Role(key.role), centre_ids=centres)
+
+
+async def get_actor(request: Request, session: SessionDep) -> Actor:
+    actor = await authenticate(session, request.headers.get("authorization"))
+    request.state.actor_name = actor.name
+    return actor
+
+
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Actor]]:
+    allowed = frozenset(roles)
+
+    async def dependency(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
+        if actor.role not in allowed:
+            raise Forbidden(f"The {actor.role.value} role may not do this.")
+        return actor
+
+    return dependency
+
+
+AnyActor = Annotated[Actor, Depends(get_actor)]
+AdminActor = Annotated[Actor, Depends(require_roles(Role.admin))]
+StaffActor = Annotated[Actor, Depends(require_roles(Role.admin, Role.staff))]
+RegistrarActor = Annotated[Actor, Depends(require_roles(Role.admin, Role.staff, Role.client))]
+ReportActor = Annotated[Actor, Depends(require_roles(Role.admin, Role.staff, Role.reporter))]

@@ -1,0 +1,40 @@
+"""Settings from `ENROLL_*` environment variables and an optional `.env` file."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./enrollment.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENROLL_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://...",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    # Connection pool (PostgreSQL); seconds.
+    pool_size: int = 10
+    pool_max_overflow: int = 10
+    pool_timeout: float = 5.0
+    statement_timeout_ms: int = 10_000
+
+    # Request body limits in bytes.
+    max_json_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 50 * 1_048_576
+
+    # How long Idempotency-Key records are kept.
+    idempotency_ttl_hours: int = 24
+
+    docs_enabled: bool = True
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

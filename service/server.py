@@ -1,0 +1,69 @@
+"""Run uvicorn with one or several worker processes on one port.
+
+With several workers each process binds its own socket with ``SO_REUSEPORT``,
+so the kernel spreads new connections across them. (uvicorn's own
+``--workers`` shares one listening socket, and long-lived keep-alive
+connections then pile up on whichever worker accepts first.)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import sys
+from types import FrameType
+
+import uvicorn
+
+APP = "service.main:create_app"
+
+
+def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve_one(host: str, port: int, log_level: str, reuse_port: bool) -> None:
+    config = uvicorn.Config(
+        APP,
+        factory=True,
+        log_level=log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[_bind(host, port, reuse_port)])
+
+
+def run_server(*, host: str, port: int, workers: int, log_level: str) -> None:
+    if workers == 1:
+        _serve_one(host, port, log_level, reuse_port=False)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_serve_one, args=(host, port, log_level, True), name=f"worker-{i}")
+        for i in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+
+    def stop_workers(_signum: int, _frame: FrameType | None) -> None:
+        # SIGTERM lets each worker finish its in-flight requests.
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop_workers)
+    signal.signal(signal.SIGINT, stop_workers)
+    exit_code = 0
+    for proc in procs:
+        proc.join()
+        exit_code = exit_code or (proc.exitcode or 0)
+    sys.exit(exit_code)
