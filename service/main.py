@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from service import __version__
@@ -15,6 +16,7 @@ from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
 from service.core.idempotency import IdempotentReplay
+from service.core.observability import RequestContextMiddleware
 from service.health import router as health_router
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.exception_handler(IdempotentReplay)
     async def _replay(_request: Request, exc: IdempotentReplay) -> Response:
         return exc.response()
+
+    app.add_middleware(RequestContextMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
 
     app.include_router(health_router)
     app.include_router(catalog_router)

@@ -16,6 +16,9 @@ from types import FrameType
 
 import uvicorn
 
+from service.core.config import get_settings
+from service.core.observability import configure_logging
+
 APP = "service.main:create_app"
 
 
@@ -31,10 +34,14 @@ def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
 
 
 def _serve_one(host: str, port: int, log_level: str, reuse_port: bool) -> None:
+    settings = get_settings()
+    configure_logging(log_level, settings.log_format)
     config = uvicorn.Config(
         APP,
         factory=True,
         log_level=log_level,
+        log_config=None,
+        access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=20,
     )

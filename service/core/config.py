@@ -1,6 +1,7 @@
 """Settings from `ENROLL_*` environment variables and an optional `.env` file."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    # "json": one JSON object per line (production); "text" for humans.
+    log_format: Literal["json", "text"] = "json"
+    # Origins allowed by CORS; empty (the default) means CORS stays closed.
+    cors_origins: list[str] = []
 
     # Connection pool (PostgreSQL); seconds.
     pool_size: int = 10

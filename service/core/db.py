@@ -49,7 +49,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
 def create_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
     settings = settings or Settings()
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 10})
+        engine = create_async_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
         _install_sqlite_pragmas(engine)
         return engine
     return create_async_engine(
@@ -58,6 +58,8 @@ def create_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
         max_overflow=settings.pool_max_overflow,
         pool_timeout=settings.pool_timeout,
         pool_pre_ping=True,
+        # Bound parameters can be personal data: keep them out of error messages and logs.
+        hide_parameters=True,
         connect_args={
             "timeout": settings.pool_timeout,
             "command_timeout": settings.statement_timeout_ms / 1000 + 5,
