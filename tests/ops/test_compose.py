@@ -7,7 +7,7 @@ import yaml
 
 from service.cli import app as cli_app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def compose() -> dict[str, Any]:
