@@ -83,6 +83,8 @@ def _read_header(reader: Any) -> tuple[dict[str, int], int]:
         header = next(reader, None)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise _unreadable(exc) from None
+    if header and _binary(header):
+        raise _unreadable(csv.Error("NUL"))
     if not header or not any(h.strip() for h in header):
         raise ValidationFailed(
             {"file": "The file is empty; the first line must be the header row."}
@@ -98,6 +100,11 @@ def _read_header(reader: Any) -> tuple[dict[str, int], int]:
             detail="The CSV header must name the registration fields.",
         )
     return {name: names.index(name) for name in COLUMNS}, len(names)
+
+
+def _binary(record: list[str]) -> bool:
+    """NUL never occurs in a text file (and Python's csv module accepts it)."""
+    return any("\x00" in value for value in record)
 
 
 def _unreadable(exc: Exception) -> UnreadableFile:
@@ -136,6 +143,8 @@ async def import_csv(
                 line, last_line = last_line + 1, reader.line_num
                 if not any(v.strip() for v in record):
                     continue  # blank line
+                if _binary(record):
+                    raise _unreadable(csv.Error("NUL"))
                 rows += 1
                 row = _parse_row(record, columns, line, report, header_width)
                 if row is not None:
