@@ -24,9 +24,7 @@ COLUMNS = (
 )
 
 
-async def register(
-    client: httpx.AsyncClient, token: str, **overrides: object
-) -> httpx.Response:
+async def register(client: httpx.AsyncClient, token: str, **overrides: object) -> httpx.Response:
     return await client.post(
         "/api/v1/applicants", json=applicant_payload(**overrides), headers=auth(token)
     )
@@ -48,7 +46,9 @@ def csv_bytes(
     rows: list[dict[str, str]], *, columns: tuple[str, ...] = COLUMNS, bom: bool = False
 ) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(
+        out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
+    )
     writer.writeheader()
     for row in rows:
         writer.writerow(row)

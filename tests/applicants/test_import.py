@@ -123,7 +123,10 @@ async def test_row_numbers_count_blank_and_multiline_lines(
     good = csv_row()
     bad = csv_row(phone="x")
     header = ",".join(COLUMNS)
-    line = lambda r: ",".join(f'"{r[c]}"' for c in COLUMNS)  # noqa: E731
+
+    def line(r: dict[str, str]) -> str:
+        return ",".join(f'"{r[c]}"' for c in COLUMNS)
+
     multiline = dict(good, district="Line one\nline two", cnic="1111111111111")
     text = "\n".join([header, line(good), "", line(multiline), line(bad), ""])
     body = report(await upload(client, token, text.encode()))
@@ -181,7 +184,11 @@ async def test_name_or_birth_date_mismatch_is_a_row_error(
     ]
     body = report(await upload(client, token, csv_bytes(rows)))
     assert body["errors"] == [
-        {"row": 2, "field": "full_name", "message": "Differs from the name registered with this CNIC."},
+        {
+            "row": 2,
+            "field": "full_name",
+            "message": "Differs from the name registered with this CNIC.",
+        },
         {
             "row": 3,
             "field": "date_of_birth",

@@ -138,7 +138,9 @@ async def test_patch_without_changes_keeps_updated_at(
     token = await make_key(session, "admin")
     applicant = await make_applicant(session, district="Lahore")
     before = applicant.updated_at
-    r = await client.patch(f"{URL}/{applicant.id}", json={"district": "Lahore"}, headers=auth(token))
+    r = await client.patch(
+        f"{URL}/{applicant.id}", json={"district": "Lahore"}, headers=auth(token)
+    )
     assert r.status_code == 200
     assert r.json()["updated_at"] == before.isoformat().replace("+00:00", "Z")
     empty = await client.patch(f"{URL}/{applicant.id}", json={}, headers=auth(token))

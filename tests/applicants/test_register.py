@@ -387,7 +387,9 @@ async def test_idempotency_key_with_other_body_is_422(
     headers = {**auth(token), "Idempotency-Key": "reg-2"}
     assert (await client.post(URL, json=applicant_payload(), headers=headers)).status_code == 201
     r = await client.post(URL, json=applicant_payload(), headers=headers)
-    assert fields(r) == {"Idempotency-Key": "This key was already used with a different request body."}
+    assert fields(r) == {
+        "Idempotency-Key": "This key was already used with a different request body."
+    }
     assert await count(session) == 1
 
 
