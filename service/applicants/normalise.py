@@ -58,9 +58,13 @@ def normalise_phone(value: str) -> str:
         number = phonenumbers.parse(text, "PK")
     except phonenumbers.NumberParseException:
         raise ValueError(PHONE_MESSAGE) from None
-    if number.country_code != 92 or not phonenumbers.is_valid_number(number):
+    if number.country_code != 92:
         raise ValueError(PHONE_MESSAGE)
-    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+    # number_type is UNKNOWN for an invalid number, so one call checks both.
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        raise ValueError(PHONE_MESSAGE)
+    if kind not in _MOBILE_TYPES:
         raise ValueError("This is not a mobile number; give a Pakistani mobile (03XX XXXXXXX).")
     e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     if not e164.startswith("+923") or len(e164) != 13:
