@@ -131,3 +131,40 @@ async def test_concurrent_retries_with_one_idempotency_key(live: LiveApp) -> Non
     assert again.status_code == 201
     assert again.json() == created[0]
     assert await live.count(IdempotencyRecord) == 1
+
+
+@pytest.mark.postgres_only
+async def test_import_batch_retries_when_a_cnic_is_registered_meanwhile(live: LiveApp) -> None:
+    """An import whose INSERT collides with a concurrent registration re-reads and goes on."""
+    import io
+
+    from service.applicants.importer import import_csv
+    from tests.applicants.helpers import csv_bytes, csv_row
+
+    actor = await live.actor()
+    contested = csv_row()
+    other = csv_row()
+    data = ApplicantCreate.model_validate(applicant_payload(**{**contested, "consent": True}))
+    async with live.db.sessionmaker() as first, live.db.sessionmaker() as second:
+        await service.register(first, actor, data)  # flushed, not committed
+        source = io.BytesIO(csv_bytes([contested, other]))
+        task = asyncio.create_task(import_csv(second, source, key_id=actor.key_id))
+        await asyncio.sleep(0.3)  # the import's INSERT waits on the uncommitted row
+        assert not task.done()
+        await first.commit()
+        report = await asyncio.wait_for(task, TIMEOUT)
+        await second.commit()
+    assert (report.created, report.updated, report.unchanged) == (1, 0, 1)
+    assert report.errors == []
+    assert await live.count(Applicant) == 2
+
+
+async def test_openapi_documents_the_applicant_endpoints(live: LiveApp) -> None:
+    spec = (await live.client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    assert set(paths["/api/v1/applicants"]) == {"post"}
+    assert set(paths["/api/v1/applicants/{applicant_id}"]) == {"get", "patch"}
+    assert "/api/v1/applicants/lookup" in paths
+    assert "/api/v1/applicants/import" in paths
+    update = spec["components"]["schemas"]["ApplicantUpdate"]["properties"]
+    assert set(update) == {"email", "phone", "district", "province", "education_level"}
