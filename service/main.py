@@ -11,11 +11,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from service import __version__
+from service.applicants.router import router as applicants_router
 from service.catalog.router import router as catalog_router
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
 from service.core.idempotency import IdempotentReplay
+from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
 from service.health import router as health_router
 
@@ -56,6 +58,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
 
     install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        max_json_bytes=settings.max_json_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
 
     @app.exception_handler(IdempotentReplay)
     async def _replay(_request: Request, exc: IdempotentReplay) -> Response:
@@ -73,4 +80,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(health_router)
     app.include_router(catalog_router)
+    app.include_router(applicants_router)
     return app
