@@ -16,6 +16,8 @@ from service.core.db import Database
 from service.core.errors import install_error_handlers
 from service.core.idempotency import IdempotentReplay
 from service.health import router as health_router
+from service.reports.metrics import install_metrics
+from service.reports.router import router as reports_router
 
 logger = logging.getLogger(__name__)
 
@@ -61,4 +63,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(health_router)
     app.include_router(catalog_router)
+    app.include_router(reports_router)
+    install_metrics(app)
     return app
