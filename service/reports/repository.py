@@ -66,8 +66,8 @@ async def programmes(session: AsyncSession) -> Sequence[Programme]:
 
 
 async def targets(session: AsyncSession) -> list[tuple[Target, list[str]]]:
-    """Each target with the ids of its programmes, in code order."""
-    rows = (await session.scalars(select(Target).order_by(Target.code))).all()
+    """Each target (oldest first: the seeded commitment leads) with its programme ids."""
+    rows = (await session.scalars(select(Target).order_by(Target.id))).all()
     links = (await session.execute(select(target_programmes))).all()
     by_target: dict[str, list[str]] = defaultdict(list)
     for target_id, programme_id in links:

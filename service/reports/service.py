@@ -6,7 +6,6 @@ import base64
 import binascii
 import csv
 import io
-import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -56,10 +55,12 @@ def _projection(
     remaining = max(goal - achieved, 0)
     daily_rate = growth / WINDOW_DAYS
     projected: date | None = None
-    if remaining > 0 and daily_rate > 0:
+    if remaining > 0 and growth > 0:
+        # remaining / (growth / 30) days, rounded up, in exact integer arithmetic.
+        days = -(-remaining * WINDOW_DAYS // growth)
         try:
-            projected = now + timedelta(days=math.ceil(remaining / daily_rate))
-        except OverflowError:
+            projected = now + timedelta(days=days)
+        except OverflowError:  # beyond year 9999
             projected = None
     required: float | None = None
     if deadline is not None:
