@@ -158,3 +158,19 @@ async def add_target(
     session.add(target)
     await session.flush()
     return target
+
+
+async def commit_world(url: str) -> str:
+    """Build the world in a real, committed database; return a reporter token."""
+    from service.core.db import Database
+    from tests.factories import make_key
+
+    db = Database.from_url(url)
+    try:
+        async with db.sessionmaker() as session:
+            await build_world(session)
+            token = await make_key(session, "reporter")
+            await session.commit()
+            return token
+    finally:
+        await db.dispose()
