@@ -83,9 +83,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             params: dict[str, Any] = {"limit": args.page_size}
             if state["cursor"]:
                 params["after"] = state["cursor"]
-            page = get_with_retries(
-                client, params, attempts=args.attempts, base_delay=args.backoff
-            )
+            page = get_with_retries(client, params, attempts=args.attempts, base_delay=args.backoff)
             for item in page["items"]:
                 delta = 1 if item["kind"] == "completion" else -1
                 province = item["province"]

@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from service.models import (
@@ -97,18 +98,18 @@ async def counters(session: AsyncSession, window_start: date) -> Counters:
     )
     for programme_id, metric, n in rows:
         out.programme_window[programme_id][metric] = int(n or 0)
-    rows = await session.execute(
+    trainees = await session.execute(
         select(ReportTargetCount.target_id, func.sum(ReportTargetCount.n)).group_by(
             ReportTargetCount.target_id
         )
     )
-    out.target_trainees = {target_id: int(n or 0) for target_id, n in rows}
-    rows = await session.execute(
+    out.target_trainees = {target_id: int(n or 0) for target_id, n in trainees}
+    window = await session.execute(
         select(ReportTargetDaily.target_id, func.sum(ReportTargetDaily.n))
         .where(ReportTargetDaily.day >= window_start)
         .group_by(ReportTargetDaily.target_id)
     )
-    out.target_window = {target_id: int(n or 0) for target_id, n in rows}
+    out.target_window = {target_id: int(n or 0) for target_id, n in window}
     return out
 
 
@@ -167,7 +168,7 @@ def completion_time() -> ColumnElement[Any]:
 
 
 def _breakdown_key(dimension: str, dialect: str, when: ColumnElement[Any]) -> ColumnElement[Any]:
-    keys: dict[str, ColumnElement[Any]] = {
+    keys: dict[str, ColumnElement[Any] | InstrumentedAttribute[Any]] = {
         "province": Applicant.province,
         "district": Applicant.district,
         "gender": Applicant.gender,
@@ -179,7 +180,7 @@ def _breakdown_key(dimension: str, dialect: str, when: ColumnElement[Any]) -> Co
         return age_band_sql(dialect)
     if dimension == "month":
         return month_sql(dialect, when)
-    return keys[dimension]
+    return keys[dimension].expression
 
 
 def _day_start(day: date) -> datetime:
@@ -198,7 +199,7 @@ async def breakdown(
 ) -> list[tuple[str, int]]:
     """(key, count) per value of ``dimension``: one GROUP BY over the base rows."""
     if metric == "enrollments":
-        when: ColumnElement[Any] = Enrollment.created_at
+        when: ColumnElement[Any] = Enrollment.created_at.expression
         stmt: Select[Any] = select().select_from(Enrollment).where(Enrollment.status.in_(SEATED))
     else:
         when = completion_time()

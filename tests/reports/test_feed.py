@@ -17,13 +17,12 @@ from tests.reports.fixtures import build_world
 URL = "/api/v1/reports/completions"
 
 
-async def poll(
-    client: httpx.AsyncClient, headers: dict[str, str], **params: Any
-) -> dict[str, Any]:
+async def poll(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> dict[str, Any]:
     r = await client.get(URL, params=params, headers=headers)
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
-    assert isinstance(body["next_cursor"], str) and body["next_cursor"]
+    assert isinstance(body["next_cursor"], str)
+    assert body["next_cursor"]
     return body
 
 
@@ -50,7 +49,8 @@ async def test_feed_order_cursor_and_revocations(
     assert [i["enrollment_id"] for i in items] == [world.enrollments[k].id for k in keys]
     assert [i["kind"] for i in items] == ["completion"] * 5 + ["revocation"]
     positions = [i["position"] for i in items]
-    assert positions == sorted(positions) and len(set(positions)) == 6
+    assert positions == sorted(positions)
+    assert len(set(positions)) == 6
     # Nothing new: the same cursor comes back.
     idle = await poll(client, headers, after=page2["next_cursor"])
     assert idle == {"items": [], "next_cursor": page2["next_cursor"]}

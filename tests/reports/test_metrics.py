@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import auth, make_key
-from tests.reports.fixtures import build_world
+from tests.live import live_server
+from tests.reports.fixtures import build_world, commit_world
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -58,3 +60,27 @@ async def test_metrics_needs_a_report_role(
     for role in ("staff", "admin"):
         r = await client.get("/metrics", headers=auth(await make_key(session, role)))
         assert r.status_code == 200
+
+
+@pytest.mark.slow
+async def test_metrics_add_up_across_worker_processes(fresh_database_url: str) -> None:
+    token = await commit_world(fresh_database_url)
+    with live_server(fresh_database_url, workers=2) as base_url:
+        headers = auth(token)
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            for _ in range(12):
+                # A new connection each time, so the kernel spreads them over the workers.
+                r = await client.get(
+                    "/api/v1/reports/progress", headers={**headers, "Connection": "close"}
+                )
+                assert r.status_code == 200
+            for _ in range(3):
+                r = await client.get("/metrics", headers={**headers, "Connection": "close"})
+                assert r.status_code == 200
+                found = samples(r.text)
+                key = (
+                    "enroll_http_requests_total",
+                    (("method", "GET"), ("route", "/api/v1/reports/progress"), ("status", "200")),
+                )
+                assert found[key] == 12
+                assert found[("enroll_target_achieved", (("target", "zte-100k"),))] == 2
