@@ -20,6 +20,8 @@ from service.core.idempotency import IdempotentReplay
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
 from service.health import router as health_router
+from service.reports.metrics import install_metrics
+from service.reports.router import router as reports_router
 
 logger = logging.getLogger(__name__)
 
@@ -81,4 +83,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(applicants_router)
+    app.include_router(reports_router)
+    install_metrics(app)
     return app
