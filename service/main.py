@@ -11,10 +11,12 @@ from fastapi.responses import Response
 
 from service import __version__
 from service.catalog.router import router as catalog_router
+from service.cohorts.router import router as cohorts_router
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
 from service.core.idempotency import IdempotentReplay
+from service.enrollments.router import router as enrollments_router
 from service.health import router as health_router
 
 logger = logging.getLogger(__name__)
@@ -61,4 +63,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(health_router)
     app.include_router(catalog_router)
+    app.include_router(cohorts_router)
+    app.include_router(enrollments_router)
     return app
