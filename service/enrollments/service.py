@@ -23,6 +23,7 @@ from service.enrollments import repository
 from service.enrollments.events import record_event
 from service.enrollments.schemas import EnrollmentRead
 from service.models import Applicant, Cohort, Enrollment, EnrollmentEvent
+from service.models.base import new_id
 from service.models.enums import CohortStatus, EnrollmentStatus, Role
 
 PROMOTED_REASON = "promoted from waitlist"
@@ -96,6 +97,7 @@ async def enroll(
     waitlisted = cohort.waitlist_length > 0
     status = E.waitlisted if waitlisted else E.enrolled
     enrollment = Enrollment(
+        id=new_id(),  # known before the flush, for the event row
         cohort_id=cohort.id,
         applicant_id=applicant.id,
         status=status.value,
