@@ -13,12 +13,14 @@ from fastapi.responses import Response
 from service import __version__
 from service.applicants.router import router as applicants_router
 from service.catalog.router import router as catalog_router
+from service.cohorts.router import router as cohorts_router
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
 from service.core.idempotency import IdempotentReplay
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
+from service.enrollments.router import router as enrollments_router
 from service.health import router as health_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
@@ -108,6 +110,8 @@ def create_app(
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(applicants_router)
+    app.include_router(cohorts_router)
+    app.include_router(enrollments_router)
     app.include_router(reports_router)
     install_metrics(app)
     return app
