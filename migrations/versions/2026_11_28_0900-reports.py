@@ -340,8 +340,11 @@ PG_FUNCTIONS = [
       new_day date;
     BEGIN
       IF a IS NULL OR prog IS NULL THEN RETURN; END IF;
-      -- One applicant at a time: a concurrent transaction waits, then sees ours.
-      PERFORM pg_advisory_xact_lock(8206, hashtext(a));
+      -- One transaction at a time recomputes trainee membership: a concurrent one
+      -- waits, then sees ours. A single lock (not one per applicant): a bulk
+      -- completion of thousands of people would otherwise exhaust the lock table,
+      -- and completions are already serialised by the feed counter.
+      PERFORM pg_advisory_xact_lock(8206, 0);
       FOR t IN SELECT target_id FROM target_programmes WHERE programme_id = prog LOOP
         SELECT first_day INTO old_day FROM report_target_members
          WHERE target_id = t AND applicant_id = a;
