@@ -11,6 +11,8 @@ from fastapi.responses import Response
 
 from service import __version__
 from service.catalog.router import router as catalog_router
+from service.completions.router import public_router as certificates_router
+from service.completions.router import router as completions_router
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
@@ -61,4 +63,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(health_router)
     app.include_router(catalog_router)
+    app.include_router(completions_router)
+    app.include_router(certificates_router)
     return app
