@@ -112,7 +112,7 @@ async def _bulk_rows(request: Request) -> list[bulk_rows.ParsedRow]:
     """JSON array, multipart CSV (field ``file``) or a text/csv body, parsed row by row."""
     settings = _settings(request)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "multipart/form-data":
+    if media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         limit = settings.max_upload_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit + 64 * 1024:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 # A percentage: a JSON number (not a string or boolean) from 0 to 100.
 Percent = Annotated[float, Field(ge=0, le=100, strict=True, allow_inf_nan=False)]
 
 
 class CompleteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     score: Percent = Field(description="Final score, 0-100.")
     attendance: Percent = Field(description="Attendance in percent, 0-100.")
 
@@ -33,8 +31,6 @@ class CompletionResults(BaseModel):
 
 
 class RevokeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     reason: str = Field(min_length=1, max_length=500, description="Why, shown to verifiers.")
 
     @field_validator("reason")

@@ -264,7 +264,11 @@ async def complete_many(
             row=p.row.row,
             status=p.status or "error",  # type: ignore[arg-type]
             enrollment_id=p.enrollment_id,
-            certificate_code=issued.get(p.enrollment_id or ""),
+            certificate_code=(
+                issued.get(p.enrollment_id or "")
+                if p.status == EnrollmentStatus.completed
+                else None
+            ),
             error=p.error,
         )
         for p in plans
