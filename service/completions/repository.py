@@ -164,19 +164,25 @@ async def candidates_for_rows(
 async def mark_many_completed(
     session: AsyncSession, outcomes: Sequence[Outcome], *, at: datetime, key_id: str
 ) -> set[str]:
-    """One UPDATE ... FROM (VALUES ...): the ids that were still enrolled and changed."""
+    """One UPDATE ... FROM (VALUES ...): the ids that were still enrolled and changed.
+
+    The VALUES list is a CTE (``WITH outcomes(cols) AS (VALUES ...)``) rather than
+    ``FROM (VALUES ...) AS v(cols)``: SQLite has no column list on a VALUES alias,
+    both databases take the CTE.
+    """
     if not outcomes:
         return set()
-    data = values(
-        column("id", String),
-        column("status", String),
-        column("score", Float),
-        column("attendance", Float),
-        name="outcomes",
-    ).data([(o.enrollment_id, o.status, o.score, o.attendance) for o in outcomes])
-    # A CTE rather than FROM (VALUES ...) AS v(cols): SQLite has no column list on a
-    # VALUES alias, but both databases take WITH outcomes(cols) AS (VALUES ...).
-    data = data.cte("outcomes")
+    data = (
+        values(
+            column("id", String),
+            column("status", String),
+            column("score", Float),
+            column("attendance", Float),
+            name="outcomes",
+        )
+        .data([(o.enrollment_id, o.status, o.score, o.attendance) for o in outcomes])
+        .cte("outcomes")
+    )
     result = await session.execute(
         update(Enrollment)
         .where(Enrollment.id == data.c.id, Enrollment.status == EnrollmentStatus.enrolled)
