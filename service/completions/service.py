@@ -76,7 +76,8 @@ class AlreadyRevoked(Conflict):
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    """72.0 → "72", 72.25 → "72.25" (exact, unlike %g)."""
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def passes(cohort: Cohort, score: float, attendance: float) -> bool:

@@ -378,3 +378,16 @@ async def test_roles_and_scope(client: httpx.AsyncClient, session: AsyncSession)
     r = await client.post(url(cohort.id), json=rows, headers=auth(own))
     assert r.status_code == 200
     assert r.json()["results"][0]["status"] == "completed"
+
+
+async def test_json_body_over_the_byte_limit_is_413(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    token = await make_key(session, "admin")
+    cohort = await in_progress_cohort(session)
+    content = b"[" + b" " * 1_100_000 + b"]"
+    r = await client.post(
+        url(cohort.id), content=content, headers={**auth(token), "content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert r.headers["content-type"] == PROBLEM
