@@ -94,7 +94,7 @@ async def cohort_with_programme(
     return None if row is None else CohortWithProgramme(row[0], row[1])
 
 
-async def lock_cohort(session: AsyncSession, cohort_id: str) -> Cohort:
+async def lock_cohort(session: AsyncSession, cohort_id: str) -> Cohort | None:
     """Re-read the cohort under a share lock (PostgreSQL): its status cannot change
     until this transaction ends, while other completions in it proceed side by side.
     The cohort row is always locked before enrollment rows (no deadlocks)."""
@@ -104,7 +104,6 @@ async def lock_cohort(session: AsyncSession, cohort_id: str) -> Cohort:
         .with_for_update(read=True)
         .execution_options(populate_existing=True)
     )
-    assert cohort is not None  # noqa: S101 - cohorts are never deleted
     return cohort
 
 

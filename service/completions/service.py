@@ -104,6 +104,8 @@ async def complete(
     if found is None or not actor.covers_centre(found.cohort.centre_id):
         raise NotFound("No enrollment with this id.")
     cohort = await repository.lock_cohort(session, found.cohort.id)
+    if cohort is None:
+        raise NotFound("No enrollment with this id.")
     if cohort.status != CohortStatus.in_progress:
         raise CohortNotInProgress(cohort)
     if found.enrollment.status != EnrollmentStatus.enrolled:
@@ -220,6 +222,8 @@ async def complete_many(
     if not actor.covers_centre(found.cohort.centre_id):
         raise Forbidden("This key does not cover the cohort's centre.")
     cohort = await repository.lock_cohort(session, cohort_id)
+    if cohort is None:
+        raise NotFound("No cohort with this id.")
     if cohort.status != CohortStatus.in_progress:
         raise CohortNotInProgress(cohort)
 
