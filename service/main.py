@@ -14,6 +14,8 @@ from service import __version__
 from service.applicants.router import router as applicants_router
 from service.catalog.router import router as catalog_router
 from service.cohorts.router import router as cohorts_router
+from service.completions.router import public_router as certificates_router
+from service.completions.router import router as completions_router
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
@@ -114,4 +116,6 @@ def create_app(
     app.include_router(enrollments_router)
     app.include_router(reports_router)
     install_metrics(app)
+    app.include_router(completions_router)
+    app.include_router(certificates_router)
     return app
