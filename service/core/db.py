@@ -61,7 +61,8 @@ def create_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
         # Bound parameters can be personal data: keep them out of error messages and logs.
         hide_parameters=True,
         connect_args={
-            "timeout": settings.pool_timeout,
+            # A refused or unanswered connect fails fast (then 503), never hangs.
+            "timeout": settings.connect_timeout,
             "command_timeout": settings.statement_timeout_ms / 1000 + 5,
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
