@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://enroll.example.pk/problems/"
+# FastAPI's detail when a request body cannot be parsed before validation.
+BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 class FieldError(BaseModel):
@@ -198,6 +200,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
+            # FastAPI's answer to a body it cannot decode at all (bytes that are not
+            # UTF-8, a broken multipart stream): the same 422 as any other bad body.
+            return problem_response(
+                422,
+                "Validation failed",
+                "Invalid value for: body.",
+                slug="validation",
+                errors=[FieldError(field="body", message="The body cannot be decoded.")],
+            )
         title = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
