@@ -7,16 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.core.auth import hash_token
 from service.core.config import Settings
 from service.core.db import Database
 from service.main import create_app
-from service.models import ApiKey
 from tests.factories import make_applicant, make_key
 from tests.reliability import fuzzing
+from tests.reliability.helpers import key_id
 
 EXAMPLES_PER_OPERATION = 4
 
@@ -36,7 +33,7 @@ async def fuzz_target(fresh_database_url: str) -> AsyncIterator[FuzzTarget]:
             tokens: dict[str, str | None] = {
                 role: await make_key(session, role) for role in fuzzing.ROLES
             }
-            client_key_id = await _key_id(session, tokens["client"])
+            client_key_id = await key_id(session, str(tokens["client"]))
             applicant = await make_applicant(session, created_by_key_id=client_key_id)
             known = {"applicant_id": applicant.id}
             await session.commit()
@@ -48,13 +45,6 @@ async def fuzz_target(fresh_database_url: str) -> AsyncIterator[FuzzTarget]:
         yield FuzzTarget(app, tokens, known)
     finally:
         fuzzing.dispose(app)
-
-
-async def _key_id(session: AsyncSession, token: str | None) -> str:
-    assert token
-    key_id = await session.scalar(select(ApiKey.id).where(ApiKey.token_hash == hash_token(token)))
-    assert key_id is not None
-    return key_id
 
 
 @pytest.mark.slow
