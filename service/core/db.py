@@ -8,6 +8,7 @@ PostgreSQL runs on asyncpg with a bounded pool and a statement timeout.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -23,6 +24,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from service.core.config import Settings
+
+
+# aiosqlite logs every statement *with its parameters* at DEBUG: personal data.
+# Keep it at INFO whatever the service's log level (SQLAlchemy hides parameters).
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def is_sqlite(url: str) -> bool:

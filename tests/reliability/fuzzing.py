@@ -37,7 +37,6 @@ CHECKS = [
 ]
 NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
 
-# Operations whose path parameters are not ids to fill with known rows.
 ROLES = ("admin", "staff", "client", "reporter")
 
 
@@ -157,7 +156,8 @@ def _describe(exc: BaseException) -> str:
 def dispose(app: FastAPI) -> None:
     """Close the app's pool on the loop its connections were opened on."""
     portal = asgi._get_portal()
-    portal.call(app.state.db.dispose)
+    for db in {id(d): d for d in (app.state.db, app.state.reporting_db)}.values():
+        portal.call(db.dispose)
 
 
 def summary(report: FuzzReport) -> str:
