@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import (
 
 from service.core.config import Settings
 
-
 # aiosqlite logs every statement *with its parameters* at DEBUG: personal data.
 # Keep it at INFO whatever the service's log level (SQLAlchemy hides parameters).
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
