@@ -30,6 +30,7 @@ class TcpProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._open = False  # False while cut: even an already-accepted socket is dropped
 
     # --- control, from any thread ---
 
@@ -57,12 +58,14 @@ class TcpProxy:
     # --- on the proxy's loop ---
 
     async def _listen(self) -> None:
+        self._open = True
         if self._server is None:
             self._server = await asyncio.start_server(
                 self._handle, "127.0.0.1", self.port, reuse_address=True
             )
 
     async def _cut(self) -> None:
+        self._open = False
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -72,13 +75,16 @@ class TcpProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        if not self._open:
+            writer.transport.abort()
+            return
         self._writers.add(writer)
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
             writer.transport.abort()
             return
-        if writer not in self._writers:  # cut while this connection was being set up
+        if not self._open or writer not in self._writers:  # cut meanwhile
             up_writer.transport.abort()
             return
         self._writers.add(up_writer)

@@ -184,6 +184,8 @@ async def _check(run: Run, url: str) -> dict[str, object]:
     during = [
         o for o in outcomes if o.kind != "health" and run.cut_at <= o.started < run.restored_at
     ]
+    assert during, "no request started during the outage"
+    assert all(o.status == 503 for o in during), [(o.kind, o.status) for o in during if o.ok]
     health_down = [
         o for o in outcomes if o.kind == "health" and o.status == 503 and o.started >= run.cut_at
     ]
