@@ -24,6 +24,7 @@ from tests.factories import (
     auth,
     centre,
     make_applicant,
+    make_certificate,
     make_cohort,
     make_enrollment,
     make_key,
@@ -39,6 +40,7 @@ REPORT = frozenset({"admin", "staff", "reporter"})
 ALL = frozenset({"admin", "staff", "client", "reporter"})
 PUBLIC: frozenset[str] = frozenset()  # no token needed
 ROLES = ("admin", "staff", "client", "reporter")
+CERTIFICATE_CODE = "ZTE-7K3M-9QXA-2WPD-H4TR"  # the canonical form of a generated code
 
 # (method, path) -> roles allowed; PUBLIC means anyone, token or not.
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
@@ -75,6 +77,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/enrollments/{enrollment_id}/complete"): STAFF,
     ("POST", "/api/v1/cohorts/{cohort_id}/completions"): STAFF,
     ("GET", "/certificates/{code}"): PUBLIC,
+    ("GET", "/certificates/{code}.html"): PUBLIC,
+    ("GET", "/api/v1/certificates/{code}"): STAFF,
     ("POST", "/api/v1/certificates/{code}/revoke"): ADMIN,
     ("GET", "/api/v1/reports/progress"): REPORT,
     ("GET", "/api/v1/reports/breakdown"): REPORT,
@@ -104,6 +108,8 @@ async def world(session: AsyncSession) -> World:
     applicant = await make_applicant(session, created_by_key_id=client_key)
     cohort = await make_cohort(session, capacity=50, centre_code="isb-gitc")
     enrollment = await make_enrollment(session, cohort, applicant)
+    done = await make_enrollment(session, cohort, status="completed", score=90, attendance=95)
+    certificate = await make_certificate(session, done, code=CERTIFICATE_CODE)
     return World(
         tokens=tokens,
         ids={
@@ -111,7 +117,7 @@ async def world(session: AsyncSession) -> World:
             "cohort_id": cohort.id,
             "enrollment_id": enrollment.id,
             "centre_id": isb.id,
-            "code": "ZTE-0000-0000-0000",
+            "code": certificate.code,
         },
     )
 
