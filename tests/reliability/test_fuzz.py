@@ -13,7 +13,13 @@ from fastapi import FastAPI
 from service.core.config import Settings
 from service.core.db import Database
 from service.main import create_app
-from tests.factories import make_applicant, make_cohort, make_enrollment, make_key
+from tests.factories import (
+    make_applicant,
+    make_certificate,
+    make_cohort,
+    make_enrollment,
+    make_key,
+)
 from tests.reliability import fuzzing
 from tests.reliability.helpers import key_id
 
@@ -42,7 +48,10 @@ async def fuzz_target(fresh_database_url: str) -> AsyncIterator[FuzzTarget]:
             applicant = await make_applicant(session, created_by_key_id=client_key_id)
             cohort = await make_cohort(session, capacity=3, start_date=date(2031, 1, 1))
             enrollment = await make_enrollment(session, cohort, applicant)
+            done = await make_enrollment(session, cohort, status="completed", score=90)
+            certificate = await make_certificate(session, done, code="ZTE-7K3M-9QXA-2WPD-H4TR")
             known = {
+                "code": certificate.code,
                 "applicant_id": applicant.id,
                 "cohort_id": cohort.id,
                 "enrollment_id": enrollment.id,
