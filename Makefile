@@ -36,5 +36,10 @@ pytest: install
 bench: install
 	$(PY) bench/run.py
 
+## Deeper schema fuzzing: FUZZ_EXAMPLES cases per operation, mode and role, random seed.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-40} FUZZ_SEED=random $(PY) -m pytest -p no:cacheprovider -s \
+		tests/reliability/test_fuzz.py $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache enrollment.db*

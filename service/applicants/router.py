@@ -15,6 +15,7 @@ from service.core.auth import RegistrarActor, StaffActor
 from service.core.db import SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
+from service.core.ratelimit import rate_limit
 
 router = APIRouter(prefix="/api/v1/applicants", tags=["applicants"])
 
@@ -23,7 +24,8 @@ router = APIRouter(prefix="/api/v1/applicants", tags=["applicants"])
     "",
     status_code=201,
     response_model=ApplicantRead,
-    responses=problem_responses(401, 403, 409, 413, 422),
+    responses=problem_responses(401, 403, 409, 413, 422, 429),
+    dependencies=[rate_limit("register")],
 )
 async def register_applicant(
     body: ApplicantCreate, session: SessionDep, actor: RegistrarActor, idem: IdempotencyDep

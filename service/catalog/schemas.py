@@ -51,7 +51,7 @@ class CentreRead(Schema):
 class TargetCreate(Schema):
     code: Code
     name: Name
-    goal: int = Field(gt=0, le=100_000_000)
+    goal: int = Field(gt=0, le=100_000_000, strict=True)  # not `true`, not "10"
     metric: TargetMetric
     programmes: list[Code] = Field(min_length=1, max_length=50)
     deadline: date | None = None

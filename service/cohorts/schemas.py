@@ -11,9 +11,10 @@ Code = Annotated[
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Track = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Capacity = Annotated[int, Field(gt=0, le=100_000, description="Seats; > 0.")]
-Age = Annotated[int, Field(ge=0, le=120)]
-Percent = Annotated[int, Field(ge=0, le=100)]
+# strict: a JSON integer only (lax mode would take `true` as 1 and "50" as 50).
+Capacity = Annotated[int, Field(gt=0, le=100_000, strict=True, description="Seats; > 0.")]
+Age = Annotated[int, Field(ge=0, le=120, strict=True)]
+Percent = Annotated[int, Field(ge=0, le=100, strict=True)]
 
 
 class Schema(BaseModel):

@@ -30,7 +30,13 @@ class Settings(BaseSettings):
     pool_size: int = 10
     pool_max_overflow: int = 10
     pool_timeout: float = 5.0
+    # Seconds to open a new database connection before giving up (then 503).
+    connect_timeout: float = 3.0
     statement_timeout_ms: int = 10_000
+
+    # Per API key and action (registration, enrollment); 0 turns the limit off.
+    # Kept per server process: with N workers a caller may get up to N times this.
+    rate_limit_per_minute: int = 0
 
     # Request body limits in bytes.
     max_json_body_bytes: int = 1_048_576

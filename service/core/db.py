@@ -8,6 +8,7 @@ PostgreSQL runs on asyncpg with a bounded pool and a statement timeout.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -23,6 +24,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from service.core.config import Settings
+
+# aiosqlite logs every statement *with its parameters* at DEBUG: personal data.
+# Keep it at INFO whatever the service's log level (SQLAlchemy hides parameters).
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def is_sqlite(url: str) -> bool:
@@ -71,7 +76,8 @@ def create_engine(
         # Bound parameters can be personal data: keep them out of error messages and logs.
         hide_parameters=True,
         connect_args={
-            "timeout": settings.pool_timeout,
+            # A refused or unanswered connect fails fast (then 503), never hangs.
+            "timeout": settings.connect_timeout,
             "command_timeout": settings.statement_timeout_ms / 1000 + 5,
             "server_settings": server_settings,
         },

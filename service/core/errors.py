@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg.exceptions as pg_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://enroll.example.pk/problems/"
+# FastAPI's detail when a request body cannot be parsed before validation.
+BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 class FieldError(BaseModel):
@@ -194,6 +200,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
+            # FastAPI's answer to a body it cannot decode at all (bytes that are not
+            # UTF-8, a broken multipart stream): the same 422 as any other bad body.
+            return problem_response(
+                422,
+                "Validation failed",
+                "Invalid value for: body.",
+                slug="validation",
+                errors=[FieldError(field="body", message="The body cannot be decoded.")],
+            )
         title = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
@@ -204,29 +220,158 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, title, detail, headers=getattr(exc, "headers", None)
         )
 
-    @app.exception_handler(PoolTimeoutError)
-    async def _pool_timeout(_request: Request, exc: PoolTimeoutError) -> JSONResponse:
-        logger.warning("database pool exhausted: %s", type(exc).__name__)
-        return _unavailable()
-
-    @app.exception_handler(OSError)
-    async def _os_error(_request: Request, exc: OSError) -> JSONResponse:
-        logger.warning("database connection failed: %s", type(exc).__name__)
-        return _unavailable()
-
-    @app.exception_handler(DBAPIError)
-    async def _dbapi_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
-            logger.warning("database unavailable: %s", type(exc.orig).__name__)
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if is_database_unavailable(exc):
+            logger.warning("database unavailable: %s", _describe(exc))
             return _unavailable()
         return await _unexpected(request, exc)
 
+    # Registered by class so the inner exception middleware answers (with the
+    # request id and security headers), not the outermost server-error one.
+    for cls in (
+        PoolTimeoutError,
+        OSError,
+        DBAPIError,
+        pg_errors.PostgresError,
+        pg_errors.InterfaceError,
+        pg_errors.InternalClientError,
+    ):
+        app.add_exception_handler(cls, _database_error)
+
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        if is_database_unavailable(exc):
+            logger.warning("database unavailable: %s", _describe(exc))
+            return _unavailable()
         logger.error("unhandled error", exc_info=exc)
         return problem_response(
             500, "Internal server error", "An unexpected error occurred; it has been logged."
         )
+
+    document_problems(app)
+
+
+# Failures that mean "the database cannot be reached or did not answer in time",
+# as opposed to a bug or a constraint: the request may be retried.
+_UNAVAILABLE_TYPES: tuple[type[BaseException], ...] = (
+    PoolTimeoutError,  # no pooled connection free within pool_timeout
+    OSError,  # ConnectionRefusedError, ConnectionResetError, TimeoutError, ...
+    OperationalError,  # the DBAPI's own "operational" class (e.g. SQLite: database is locked)
+    SAInterfaceError,  # asyncpg's InterfaceError wrapped: connection closed mid-operation
+    pg_errors.InterfaceError,  # "cannot perform operation: connection is closed"
+    pg_errors.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError
+    pg_errors.OperatorInterventionError,  # query cancelled (statement_timeout), admin shutdown
+    pg_errors.InsufficientResourcesError,  # too many connections
+)
+
+
+def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        orig = getattr(current, "orig", None)
+        stack.extend(
+            [
+                current.__cause__,
+                current.__context__,
+                orig if isinstance(orig, BaseException) else None,
+            ]
+        )
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database is unreachable or too slow."""
+    for err in _exception_chain(exc):
+        if isinstance(err, DBAPIError) and err.connection_invalidated:
+            return True
+        if isinstance(err, _UNAVAILABLE_TYPES):
+            return True
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    """Exception class names only: messages may carry bound parameters (personal data)."""
+    return " <- ".join(type(e).__name__ for e in _exception_chain(exc))
+
+
+PROBLEM_SCHEMA_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the service really sends on errors.
+
+    FastAPI documents its own 422 body (``HTTPValidationError``); ours is a
+    problem+json with ``errors: [{field, message}]``. Every operation may also
+    answer 503 (database unavailable, with ``Retry-After``), and every operation
+    with a body 413 (the body size limit). Routes declare their other errors.
+    """
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        if "Problem" not in schemas:
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem.pop("$defs", {}))
+            schemas["Problem"] = problem
+        components.setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer enr_...`.",
+        }
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                _document_operation(operation)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_entry(status: int) -> dict[str, Any]:
+    return {
+        "description": HTTPStatus(status).phrase,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA_REF}},
+    }
+
+
+def _document_operation(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    if "422" in responses:
+        responses["422"] = _problem_entry(422)
+    if "requestBody" in operation:
+        responses.setdefault("413", _problem_entry(413))
+    unavailable = responses.setdefault("503", _problem_entry(503))
+    unavailable.setdefault("headers", {})["Retry-After"] = {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer"},
+    }
+    if "429" in responses:
+        responses["429"].setdefault("headers", {})["Retry-After"] = {
+            "description": "Seconds until the rate limit allows another request.",
+            "schema": {"type": "integer"},
+        }
+    if "401" in responses:
+        operation["security"] = [{"bearer": []}]
+    # An operation that declares problem errors answers them as problem+json only.
+    for status, entry in responses.items():
+        content = entry.get("content", {})
+        if status.startswith(("4", "5")) and PROBLEM_MEDIA_TYPE in content:
+            content.pop("application/json", None)
 
 
 def _unavailable() -> JSONResponse:

@@ -7,6 +7,7 @@ from service.core.db import SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
 from service.core.pagination import Page, PageDep
+from service.core.ratelimit import rate_limit
 from service.enrollments import service
 from service.enrollments.schemas import (
     EnrollmentCreate,
@@ -27,7 +28,8 @@ OptionalReason = Annotated[ReasonBody | None, Body()]
     "/cohorts/{cohort_id}/enrollments",
     status_code=201,
     response_model=EnrollmentRead,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
+    dependencies=[rate_limit("enroll")],
 )
 async def enroll(
     cohort_id: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +85,10 @@ async def enroll(
     # A cheap check before the lock; the unique index catches a racing twin.
     existing = await repository.live_enrollment_id(session, cohort_id, applicant.id)
     if existing is not None:
+        # Staff outside the cohort's centre get 403, not the id of an enrollment they may not see.
+        centre_id = await session.scalar(select(Cohort.centre_id).where(Cohort.id == cohort_id))
+        if centre_id is not None:
+            check_centre(actor, centre_id)
         raise _already_enrolled(existing)
 
     cohort = await repository.claim_place(session, cohort_id)
