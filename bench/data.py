@@ -118,8 +118,12 @@ def applicant_rows(start: int, count: int, prefix: int = 3) -> list[tuple[Any, .
 
 
 def enrollment_status(n: int, completions: int, total: int) -> str:
-    """Status of enrollment ``n``: the first ``completions`` complete, the rest spread."""
-    if n < completions:
+    """Status of enrollment ``n``: ``completions`` of every ``total`` complete, evenly spread.
+
+    Any prefix 0..k of the rows holds ``k * completions // total`` completions, so a
+    database grown in stages keeps the same share.
+    """
+    if (n + 1) * completions // total > n * completions // total:
         return "completed"
     r = n % 20
     if r == 0:
@@ -142,7 +146,7 @@ def enrollment_rows(
     """(enrollment row, certificate row or None) for enrollments start..start+count.
 
     Enrollment ``n`` is applicant ``n``'s only enrollment, in cohort ``n % len``;
-    completions are spread over the last 120 days.
+    completions (``completions`` per ``total`` rows) are spread over the last 120 days.
     """
     k = len(cohort_ids)
     for n in range(start, start + count):

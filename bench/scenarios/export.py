@@ -8,7 +8,6 @@ sampled every 100 ms: growth = peak during the request - before it.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import subprocess
 import time
@@ -29,8 +28,7 @@ def _database(settings: Settings) -> tuple[BenchDatabase, int]:
     last = progress.LAST
     if last.get("db") is not None and last.get("completions", 0) >= completions:
         return last["db"], int(last["completions"])
-    db = harness.fresh_database("export")
-    asyncio.run(progress.seed(db.dsn, 0, completions, completions, completions))
+    db, _, _ = progress.seed_database("export", completions, completions, completions)
     return db, completions
 
 

@@ -58,6 +58,7 @@ def test_enrollment_generator_matches_applicants_and_certificates() -> None:
     assert len(pairs) == 100
     statuses = [row[3] for row, _ in pairs]
     assert statuses.count("completed") == 30
+    assert [row[3] for row, _ in pairs[:10]].count("completed") == 3
     certs = [c for _, c in pairs if c is not None]
     assert len(certs) == 30
     assert len({c[1] for c in certs}) == 30
