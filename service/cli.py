@@ -13,8 +13,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.applicants.cli import import_app
 from service.core.config import get_settings
 from service.core.db import Database
+from service.reports.cli import report_app
 
 app = typer.Typer(
     help="Enrollment service for the ZTE ICT and Alibaba programmes.", no_args_is_help=True
@@ -23,6 +25,8 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
+app.add_typer(report_app, name="report")
 
 T = TypeVar("T")
 

@@ -9,9 +9,13 @@ connections then pile up on whichever worker accepts first.)
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -49,10 +53,40 @@ def _serve_one(host: str, port: int, log_level: str, reuse_port: bool) -> None:
     server.run(sockets=[_bind(host, port, reuse_port)])
 
 
+def _prometheus_multiprocess_dir() -> str | None:
+    """Give the workers one directory for their metric samples (prometheus_client
+    multiprocess mode), so a scrape of any worker reports the sum of all.
+
+    Returns the directory to remove at exit when we made it ourselves. A
+    directory named by ``PROMETHEUS_MULTIPROC_DIR`` is emptied of stale sample
+    files from an earlier run, as prometheus_client requires.
+    """
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+        return None
+    made = tempfile.mkdtemp(prefix="enroll-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return made
+
+
 def run_server(*, host: str, port: int, workers: int, log_level: str) -> None:
     if workers == 1:
         _serve_one(host, port, log_level, reuse_port=False)
         return
+    # Before the workers start: they read it when prometheus_client is imported.
+    made_dir = _prometheus_multiprocess_dir()
+    try:
+        _run_workers(host=host, port=port, workers=workers, log_level=log_level)
+    finally:
+        if made_dir:
+            shutil.rmtree(made_dir, ignore_errors=True)
+
+
+def _run_workers(*, host: str, port: int, workers: int, log_level: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     procs = [
         ctx.Process(target=_serve_one, args=(host, port, log_level, True), name=f"worker-{i}")

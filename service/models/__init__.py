@@ -1,5 +1,6 @@
 """ORM tables, one module per table."""
 
+from service.models import report_indexes  # noqa: F401  (registers indexes)
 from service.models.api_key import ApiKey, api_key_centres
 from service.models.applicant import Applicant
 from service.models.base import Base
@@ -10,6 +11,14 @@ from service.models.enrollment import Enrollment
 from service.models.enrollment_event import EnrollmentEvent
 from service.models.idempotency import IdempotencyRecord
 from service.models.programme import Programme
+from service.models.report_applicant_programme import ReportApplicantProgramme
+from service.models.report_feed import ReportFeedEntry
+from service.models.report_feed_counter import ReportFeedCounter
+from service.models.report_programme_count import ReportProgrammeCount
+from service.models.report_programme_daily import ReportProgrammeDaily
+from service.models.report_target_count import ReportTargetCount
+from service.models.report_target_daily import ReportTargetDaily
+from service.models.report_target_member import ReportTargetMember
 from service.models.target import Target, target_programmes
 
 __all__ = [
@@ -23,6 +32,14 @@ __all__ = [
     "EnrollmentEvent",
     "IdempotencyRecord",
     "Programme",
+    "ReportApplicantProgramme",
+    "ReportFeedCounter",
+    "ReportFeedEntry",
+    "ReportProgrammeCount",
+    "ReportProgrammeDaily",
+    "ReportTargetCount",
+    "ReportTargetDaily",
+    "ReportTargetMember",
     "Target",
     "api_key_centres",
     "target_programmes",

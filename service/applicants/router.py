@@ -1,0 +1,82 @@
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from service.applicants import importer, service
+from service.applicants.schemas import (
+    ApplicantCreate,
+    ApplicantList,
+    ApplicantLookup,
+    ApplicantRead,
+    ApplicantUpdate,
+    ImportReport,
+)
+from service.core.auth import RegistrarActor, StaffActor
+from service.core.db import SessionDep
+from service.core.errors import problem_responses
+from service.core.idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/api/v1/applicants", tags=["applicants"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApplicantRead,
+    responses=problem_responses(401, 403, 409, 413, 422),
+)
+async def register_applicant(
+    body: ApplicantCreate, session: SessionDep, actor: RegistrarActor, idem: IdempotencyDep
+) -> object:
+    """Register an applicant (one per CNIC; a duplicate is 409 with `existing_id`)."""
+    applicant = await service.register(session, actor, body)
+    return await idem.respond(201, ApplicantRead.model_validate(applicant))
+
+
+@router.post(
+    "/lookup", response_model=ApplicantList, responses=problem_responses(401, 403, 413, 422)
+)
+async def lookup_applicant(
+    body: ApplicantLookup, session: SessionDep, actor: RegistrarActor
+) -> ApplicantList:
+    """Find an applicant by CNIC (sent in the body, never in the URL)."""
+    found = await service.lookup(session, actor, body.cnic)
+    return ApplicantList(items=[ApplicantRead.model_validate(a) for a in found])
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    responses=problem_responses(400, 401, 403, 413, 422),
+)
+async def import_applicants(
+    session: SessionDep,
+    actor: StaffActor,
+    file: Annotated[UploadFile, File(description="UTF-8 CSV with a header row.")],
+    dry_run: Annotated[bool, Query(description="Validate and count only.")] = False,
+) -> ImportReport:
+    """Register or update applicants from a CSV file (staff, admin)."""
+    return await importer.import_csv(session, file.file, key_id=actor.key_id, dry_run=dry_run)
+
+
+@router.get(
+    "/{applicant_id}", response_model=ApplicantRead, responses=problem_responses(401, 403, 404)
+)
+async def get_applicant(
+    applicant_id: str, session: SessionDep, actor: RegistrarActor
+) -> ApplicantRead:
+    """Read one applicant."""
+    return ApplicantRead.model_validate(await service.get(session, actor, applicant_id))
+
+
+@router.patch(
+    "/{applicant_id}",
+    response_model=ApplicantRead,
+    responses=problem_responses(401, 403, 404, 413, 422),
+)
+async def update_applicant(
+    applicant_id: str, body: ApplicantUpdate, session: SessionDep, actor: RegistrarActor
+) -> ApplicantRead:
+    """Change an applicant's contact fields (email, phone, district, province, education)."""
+    applicant = await service.update_contact(session, actor, applicant_id, body)
+    return ApplicantRead.model_validate(applicant)

@@ -1,0 +1,244 @@
+"""Request and response bodies for applicants.
+
+Every rule is a field validator, so one request reports every bad field at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from functools import partial
+from typing import Annotated, Any, ClassVar
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from service.applicants.normalise import (
+    age_on,
+    has_control_chars,
+    normalise_cnic,
+    normalise_phone,
+)
+from service.models.base import utcnow
+from service.models.enums import EducationLevel, Gender, Province
+
+MIN_AGE = 15
+MAX_AGE = 120
+NAME_MAX = 120
+DISTRICT_MAX = 80
+EMAIL_MAX = 254
+
+CONTACT_FIELDS: tuple[str, ...] = ("email", "phone", "district", "province", "education_level")
+IDENTITY_FIELDS: tuple[str, ...] = ("cnic", "full_name", "date_of_birth", "gender", "consent")
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+# --- single-field rules, shared by create, update and the CSV import ---
+
+
+def check_text(value: Any, *, max_length: int, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"The {what} must be text.")
+    text = value.strip()
+    if not text:
+        raise ValueError(f"The {what} must not be empty.")
+    if len(text) > max_length:
+        raise ValueError(f"The {what} must be at most {max_length} characters.")
+    if has_control_chars(text):
+        raise ValueError(f"The {what} must not contain control characters.")
+    return text
+
+
+def check_email(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("Give an email address such as name@example.pk.")
+    text = value.strip()
+    if len(text) > EMAIL_MAX:
+        raise ValueError(f"An email address is at most {EMAIL_MAX} characters.")
+    try:
+        info = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError("This is not a valid email address.") from None
+    return info.normalized.lower()
+
+
+def check_date_of_birth(value: Any) -> date:
+    """A real calendar date, ``YYYY-MM-DD``, at least 15 years before today."""
+    if isinstance(value, datetime):
+        raise ValueError("Give the date of birth as YYYY-MM-DD.")
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("Give a real date of birth as YYYY-MM-DD.") from None
+        if len(value.isoformat()) != 10:  # pragma: no cover - fromisoformat guards this
+            raise ValueError("Give a real date of birth as YYYY-MM-DD.")
+    if not isinstance(value, date):
+        raise ValueError("Give the date of birth as YYYY-MM-DD.")
+    today = utcnow().date()
+    if value >= today:
+        raise ValueError("The date of birth must be in the past.")
+    age = age_on(value, today)
+    if age < MIN_AGE:
+        raise ValueError(f"Applicants must be at least {MIN_AGE} years old.")
+    if age > MAX_AGE:
+        raise ValueError(f"The date of birth is more than {MAX_AGE} years ago.")
+    return value
+
+
+def lower_stripped(value: Any) -> Any:
+    """Enum values are matched ignoring case and surrounding spaces ('Punjab ' → 'punjab')."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def check_consent(value: Any) -> bool:
+    if value is not True:
+        raise ValueError("Consent must be true: the applicant agrees to registration.")
+    return True
+
+
+Cnic = Annotated[
+    str,
+    BeforeValidator(normalise_cnic),
+    Field(description="13 digits, with or without dashes or spaces; stored #####-#######-#."),
+]
+Phone = Annotated[
+    str,
+    BeforeValidator(normalise_phone),
+    Field(description="A Pakistani mobile number in any usual spelling; stored +923XXXXXXXXX."),
+]
+Email = Annotated[str, BeforeValidator(check_email), Field(description="Stored lower-cased.")]
+FullName = Annotated[
+    str,
+    BeforeValidator(partial(check_text, max_length=NAME_MAX, what="full name")),
+    Field(description=f"1 to {NAME_MAX} characters, any script."),
+]
+District = Annotated[
+    str,
+    BeforeValidator(partial(check_text, max_length=DISTRICT_MAX, what="district")),
+    Field(description=f"1 to {DISTRICT_MAX} characters."),
+]
+DateOfBirth = Annotated[
+    date,
+    BeforeValidator(check_date_of_birth),
+    Field(description=f"YYYY-MM-DD; at least {MIN_AGE} years before registration."),
+]
+Consent = Annotated[bool, BeforeValidator(check_consent), Field(description="Must be true.")]
+GenderField = Annotated[Gender, BeforeValidator(lower_stripped)]
+ProvinceField = Annotated[Province, BeforeValidator(lower_stripped)]
+EducationField = Annotated[EducationLevel, BeforeValidator(lower_stripped)]
+
+
+class ApplicantCreate(Schema):
+    """The registration body (``POST /applicants`` and one CSV row)."""
+
+    cnic: Cnic
+    full_name: FullName
+    date_of_birth: DateOfBirth
+    gender: GenderField
+    email: Email
+    phone: Phone
+    province: ProvinceField
+    district: District
+    education_level: EducationField
+    consent: Consent
+
+
+def _refuse_change(value: Any, info: ValidationInfo) -> Any:
+    allowed = ", ".join(CONTACT_FIELDS)
+    raise ValueError(f"The {info.field_name} cannot be changed; only {allowed} can.")
+
+
+Fixed = SkipJsonSchema[Annotated[Any, BeforeValidator(_refuse_change)]]
+
+
+class ApplicantUpdate(Schema):
+    """``PATCH`` body: contact fields only; send just the fields to change."""
+
+    email: Email | None = None
+    phone: Phone | None = None
+    district: District | None = None
+    province: ProvinceField | None = None
+    education_level: EducationField | None = None
+
+    # Named so the 422 explains that identity fields are fixed, instead of
+    # a bare "extra inputs are not permitted"; hidden from the OpenAPI schema.
+    cnic: Fixed = None
+    full_name: Fixed = None
+    date_of_birth: Fixed = None
+    gender: Fixed = None
+    consent: Fixed = None
+
+    @field_validator(*CONTACT_FIELDS)
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"The {info.field_name} may be changed but not removed.")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The contact fields the caller sent, as stored values."""
+        sent = self.model_dump(exclude_unset=True, include=set(CONTACT_FIELDS))
+        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in sent.items()}
+
+
+class ApplicantRead(Schema):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    cnic: str
+    full_name: str
+    date_of_birth: date
+    gender: Gender
+    email: str
+    phone: str
+    province: Province
+    district: str
+    education_level: EducationLevel
+    consent_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class ApplicantLookup(Schema):
+    cnic: Cnic
+
+
+class ApplicantList(Schema):
+    items: list[ApplicantRead]
+
+
+class ImportRowError(Schema):
+    row: int = Field(description="Line number in the file; the header is line 1.")
+    field: str
+    message: str
+
+
+class ImportReport(Schema):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[ImportRowError] = Field(default_factory=list)
+    errors_truncated: bool = Field(
+        False, description="True when more errors were found than the report lists."
+    )
+    dry_run: bool = False
+
+    MAX_ERRORS: ClassVar[int] = 1000
+
+    def add_error(self, row: int, field: str, message: str) -> None:
+        if len(self.errors) < self.MAX_ERRORS:
+            self.errors.append(ImportRowError(row=row, field=field, message=message))
+        else:
+            self.errors_truncated = True

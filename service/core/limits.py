@@ -1,0 +1,106 @@
+"""Request body size limits, as a pure ASGI middleware.
+
+Multipart uploads may be up to ``max_upload_bytes``; every other body (JSON)
+up to ``max_json_body_bytes``. A declared ``Content-Length`` over the limit is
+refused before the application runs; a body without one (chunked) is counted
+while it streams, and the moment it passes the limit the client gets a 413
+problem and the application sees a disconnect, so it stops reading.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, PayloadTooLarge
+
+
+def _problem(limit: int, what: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps(
+        {
+            "type": PROBLEM_BASE + PayloadTooLarge.slug,
+            "title": PayloadTooLarge.title,
+            "status": PayloadTooLarge.status,
+            "detail": f"The {what} is larger than the limit of {limit} bytes.",
+            "limit": limit,
+        }
+    ).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    return headers, body
+
+
+class BodySizeLimit:
+    def __init__(self, app: ASGIApp, *, max_json_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_json_bytes = max_json_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        content_type = b""
+        content_length: int | None = None
+        for name, value in scope.get("headers", ()):
+            if name == b"content-type":
+                content_type = value.lower()
+            elif name == b"content-length":
+                try:
+                    content_length = int(value)
+                except ValueError:
+                    content_length = None
+        if content_type.startswith(b"multipart/"):
+            limit, what = self.max_upload_bytes, "upload"
+        else:
+            limit, what = self.max_json_bytes, "request body"
+
+        if content_length is not None and content_length > limit:
+            await self._refuse(send, limit, what)
+            return
+
+        received = 0
+        refused = False
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    if not response_started:
+                        await self._refuse(send, limit, what)
+                    # The application sees a client that went away.
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if refused:
+                return  # the 413 has been sent; drop the application's answer
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+            # Whatever the application raised on the cut-off body is moot: the
+            # client already has its 413.
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int, what: str) -> None:
+        headers, body = _problem(limit, what)
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

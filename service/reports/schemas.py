@@ -1,0 +1,89 @@
+"""What the report endpoints answer. Aggregates only; CNICs masked for reporters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Dimension = Literal[
+    "province", "district", "gender", "age_band", "track", "centre", "cohort", "month"
+]
+Metric = Literal["completions", "enrollments", "trainees"]
+
+
+class TargetProgress(BaseModel):
+    code: str
+    name: str
+    goal: int
+    metric: Metric
+    programmes: list[str]
+    deadline: date | None
+    achieved: int
+    percent: float = Field(description="achieved / goal × 100, rounded to 2 decimals")
+    in_training: int = Field(description="Enrollments holding a seat in `enrolled` now")
+    waitlisted: int
+    completions_last_30_days: int
+    daily_rate: float = Field(description="Growth of the metric over the last 30 days / 30")
+    projected_date: date | None = Field(
+        description="When the goal is reached at daily_rate; null if the rate is 0 or goal met"
+    )
+    required_daily_rate: float | None = Field(
+        description="(goal - achieved) / days until the deadline; null without a deadline"
+    )
+
+
+class ProgrammeProgress(BaseModel):
+    code: str
+    applicants: int = Field(description="Distinct applicants with any enrollment in it")
+    enrolled: int
+    waitlisted: int
+    completed: int = Field(description="Completions with a live (not revoked) certificate")
+    failed: int
+    dropped: int
+    withdrawn: int
+    cancelled: int
+
+
+class Progress(BaseModel):
+    targets: list[TargetProgress]
+    programmes: list[ProgrammeProgress]
+
+
+class BreakdownRow(BaseModel):
+    key: str
+    count: int | Literal["<5"]
+
+
+class Breakdown(BaseModel):
+    dimension: Dimension
+    metric: Metric
+    rows: list[BreakdownRow]
+
+
+class FeedItem(BaseModel):
+    position: int
+    kind: Literal["completion", "revocation"]
+    enrollment_id: str
+    applicant_id: str
+    cnic: str
+    programme: str
+    cohort: str
+    track: str
+    centre: str
+    province: str
+    district: str
+    gender: str
+    age_band: str
+    score: float | None
+    attendance: float | None
+    completed_at: datetime
+    certificate_code: str
+    revoked_at: datetime | None = None
+    reason: str | None = None
+
+
+class Feed(BaseModel):
+    items: list[FeedItem]
+    next_cursor: str

@@ -1,0 +1,96 @@
+"""GET /api/v1/reports/completions.csv: streamed, masked for reporters, contacts on request."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.factories import auth, make_key
+from tests.reports.fixtures import build_world
+
+URL = "/api/v1/reports/completions.csv"
+
+
+def parse(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+async def test_reporter_gets_masked_rows_without_contacts(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await build_world(session)
+    r = await client.get(URL, headers=auth(await make_key(session, "reporter")))
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    header = r.text.splitlines()[0].split(",")
+    assert header[:3] == ["enrollment_id", "applicant_id", "cnic"]
+    assert not {"full_name", "email", "phone"} & set(header)
+    rows = parse(r.text)
+    # Live completions only: C's revoked certificate is left out.
+    live = ["A-isb", "A-online", "A-ali", "B-isb"]
+    assert sorted(row["enrollment_id"] for row in rows) == sorted(
+        world.enrollments[k].id for k in live
+    )
+    for row in rows:
+        assert row["cnic"].startswith("*****-*******-")
+    b = next(row for row in rows if row["enrollment_id"] == world.enrollments["B-isb"].id)
+    assert b["cnic"] == "*****-*******-" + world.people["B"].cnic[-1]
+    assert (b["programme"], b["cohort"], b["centre"], b["province"]) == (
+        "zte-ict",
+        "zte-isb-1",
+        "isb-gitc",
+        "sindh",
+    )
+    assert (b["age_band"], b["score"], b["attendance"]) == ("30-35", "80", "90")
+    assert b["certificate_code"] == "ZTE-TEST-B-ISB"
+    assert b["completed_at"].endswith("Z")
+
+
+async def test_reporter_may_not_ask_for_contacts(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    r = await client.get(
+        URL, params={"fields": "full"}, headers=auth(await make_key(session, "reporter"))
+    )
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("role", ["staff", "admin"])
+async def test_staff_full_export(
+    client: httpx.AsyncClient, session: AsyncSession, role: str
+) -> None:
+    world = await build_world(session)
+    headers = auth(await make_key(session, role))
+    plain = parse((await client.get(URL, headers=headers)).text)
+    a = world.people["A"]
+    assert {row["cnic"] for row in plain if row["applicant_id"] == a.id} == {a.cnic}
+    assert "email" not in plain[0]
+    full = parse((await client.get(URL, params={"fields": "full"}, headers=headers)).text)
+    row = next(r for r in full if r["applicant_id"] == a.id)
+    assert (row["cnic"], row["full_name"], row["email"], row["phone"]) == (
+        a.cnic,
+        a.full_name,
+        a.email,
+        a.phone,
+    )
+
+
+async def test_bad_fields_is_422(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    r = await client.get(
+        URL, params={"fields": "everything"}, headers=auth(await make_key(session, "admin"))
+    )
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["fields"]
+
+
+async def test_empty_export_has_the_header(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    r = await client.get(URL, headers=auth(await make_key(session, "reporter")))
+    assert r.status_code == 200
+    assert r.text.splitlines() == [r.text.splitlines()[0]]
