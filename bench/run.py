@@ -25,7 +25,7 @@ if __package__ in (None, ""):
 
 from bench import harness, report
 from bench.harness import BenchError, Settings
-from bench.scenarios import SCENARIOS, progress
+from bench.scenarios import DEFAULT, SCENARIOS, progress
 
 DOCS = harness.ROOT / "docs" / "benchmarks.md"
 LATEST = harness.RESULTS_DIR / "latest.json"
@@ -61,7 +61,7 @@ def selected(only: list[str]) -> list[str]:
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         raise SystemExit(f"unknown scenario(s): {unknown}; known: {list(SCENARIOS)}")
-    return names or list(SCENARIOS)
+    return names or list(DEFAULT)
 
 
 def preflight() -> None:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     machine = report.machine_info()
     results: dict[str, Any] = {"scenarios": {}}
-    if not args.fresh and args.json.exists() and set(names) != set(SCENARIOS):
+    if not args.fresh and args.json.exists() and set(names) != set(DEFAULT):
         results = json.loads(args.json.read_text())
     results["machine"] = machine
     results["label"] = args.label

@@ -15,7 +15,8 @@ from bench.scenarios import catalog, enroll, export, import_, progress, register
 
 Runner = Callable[[Settings], dict[str, Any]]
 
-# In run order; progress seeds the database that export reads.
+# In run order; progress seeds the database that export reads. "catalog" (a
+# harness check on foundation endpoints) runs only when asked for by name.
 SCENARIOS: dict[str, tuple[str, Runner]] = {
     "catalog": (catalog.TITLE, catalog.run),
     "register": (register.TITLE, register.run),
@@ -25,3 +26,5 @@ SCENARIOS: dict[str, tuple[str, Runner]] = {
     "export": (export.TITLE, export.run),
     "import": (import_.TITLE, import_.run),
 }
+
+DEFAULT = [name for name in SCENARIOS if name != "catalog"]
