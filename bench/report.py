@@ -234,6 +234,8 @@ def _http_table(name: str, points: list[dict[str, Any]]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for p in points:
+        if not p["requests"]:
+            p = {**p, "p50_ms": None, "p99_ms": None, "max_ms": None}
         floor = floors.get(p["workers"])
         ratio = "–"
         if floor and p is not floor and p["label"].startswith("POST"):
@@ -242,6 +244,8 @@ def _http_table(name: str, points: list[dict[str, Any]]) -> list[str]:
         label = p["label"]
         if "enrollments" in p and name == "progress":
             label += f" ({p['enrollments']:,})"
+        if not p["requests"]:
+            label += " — no request completed in the window"
         out.append(
             f"| {label} | {p['workers']} | {_fmt(p['rps'], 0)} | {_fmt(p['p50_ms'])} "
             f"| {_fmt(p['p99_ms'])} | {_fmt(p['max_ms'])} | {_fmt(p['non2xx'])} "

@@ -177,10 +177,17 @@ def _points(settings: Settings, db: BenchDatabase, label: str, n: int) -> list[d
         args = {"path": "/api/v1/reports/progress", "token": db.admin_token}
         points.append(measure(settings, server, f"progress @ {label}", "get", args))
         if label == "large" and has_endpoint(server, "get", "/api/v1/reports/breakdown"):
+            # One request alone first: its latency even when wrk completes none.
+            t0 = time.monotonic()
+            single = server.get(BREAKDOWN, db.admin_token, timeout=300)
+            single_s = time.monotonic() - t0
             # An analytical read: a few concurrent callers, not a crowd.
             few = replace(settings, connections=min(settings.connections, BREAKDOWN_CONNECTIONS))
             args = {"path": BREAKDOWN, "token": db.admin_token}
-            points.append(measure(few, server, f"breakdown @ {label}", "get", args))
+            point = measure(few, server, f"breakdown @ {label}", "get", args)
+            point["single_request_s"] = round(single_s, 3)
+            point["single_request_status"] = single.status_code
+            points.append(point)
     for p in points:
         p["enrollments"] = n
     return points
@@ -218,12 +225,19 @@ def run(settings: Settings) -> dict[str, Any]:
     finally:
         if not keep and not settings.keep_databases:
             harness.drop_database(db.name)
+    breakdown = [p for p in points if p["label"].startswith("breakdown")]
+    single = (
+        f"; one breakdown request alone took {breakdown[0]['single_request_s']:.2f} s "
+        f"(HTTP {breakdown[0]['single_request_status']})"
+        if breakdown
+        else ""
+    )
     notes = [
         f"small = {small:,} enrollments ({small * completions // large:,} completions); "
         f"large = {large:,} enrollments with {completions:,} completions, each with a "
         f"certificate; 1 applicant per enrollment, {COHORTS} cohorts, 2 programmes",
         f"seeded by {method}: {seed_s['small']:.1f} s and {seed_s['large']:.1f} s",
-        f"breakdown: GET {BREAKDOWN}, {BREAKDOWN_CONNECTIONS} connections",
+        f"breakdown: GET {BREAKDOWN}, {BREAKDOWN_CONNECTIONS} connections{single}",
     ]
     return {
         "status": "ok",
