@@ -131,17 +131,30 @@ def goals_register(points: list[dict[str, Any]]) -> list[Goal]:
         return [("register 2 workers ≥ 1,000 req/s, p99 < 100 ms, ≥ 50 % of floor", None, "")]
     limits = "; ".join(_limits(api))
     ratio = api["rps"] / floor["rps"] if floor and floor["rps"] else 0.0
-    floor_note = (
-        f"the raw-asyncpg floor itself does {floor['rps']:,.0f} req/s here" if floor else ""
-    )
+    floor_note = ""
+    if floor and floor["rps"] < 1000:
+        floor_note = f"the raw-asyncpg floor itself reaches only {floor['rps']:,.0f} req/s here"
+    elif floor:
+        floor_note = (
+            f"the raw-asyncpg floor does {floor['rps']:,.0f} req/s on the same machine, so "
+            "the gap is the service's own request path (see Analysis)"
+        )
     return [
         (
             f"2 workers ≥ 1,000 req/s (measured {api['rps']:,.0f})",
             api["rps"] >= 1000,
             "; ".join(x for x in (floor_note, limits) if x),
         ),
-        (f"2 workers p99 < 100 ms (measured {api['p99_ms']:.1f} ms)", api["p99_ms"] < 100, limits),
-        (f"2 workers ≥ 50 % of the raw-asyncpg floor (measured {ratio:.0%})", ratio >= 0.5, limits),
+        (
+            f"2 workers p99 < 100 ms (measured {api['p99_ms']:.1f} ms)",
+            api["p99_ms"] < 100,
+            limits or "see Analysis",
+        ),
+        (
+            f"2 workers ≥ 50 % of the raw-asyncpg floor (measured {ratio:.0%})",
+            ratio >= 0.5,
+            limits or "see Analysis",
+        ),
     ]
 
 
@@ -149,7 +162,7 @@ def goals_enroll_hot(points: list[dict[str, Any]]) -> list[Goal]:
     p = _find(points, "enroll-hot", 2)
     if p is None:
         return [("enroll-hot 2 workers ≥ 500 req/s, p99 < 150 ms, zero 5xx", None, "")]
-    limits = "; ".join(_limits(p))
+    limits = "; ".join([*_limits(p), "see Analysis"])
     return [
         (f"2 workers ≥ 500 req/s (measured {p['rps']:,.0f})", p["rps"] >= 500, limits),
         (f"2 workers p99 < 150 ms (measured {p['p99_ms']:.1f} ms)", p["p99_ms"] < 150, limits),
@@ -169,7 +182,7 @@ def goals_progress(points: list[dict[str, Any]]) -> list[Goal]:
     if small is None or large is None:
         return [("progress at 1M p50 < 20 ms and ≤ 2× the 10k figure", None, "")]
     ratio = large["p50_ms"] / small["p50_ms"] if small["p50_ms"] else float("inf")
-    limits = "; ".join(_limits(large))
+    limits = "; ".join([*_limits(large), "see Analysis"])
     return [
         (f"p50 at large < 20 ms (measured {large['p50_ms']:.1f} ms)", large["p50_ms"] < 20, limits),
         (f"p50 at large ≤ 2× small (measured {ratio:.2f}×)", ratio <= 2, limits),
@@ -234,7 +247,7 @@ def _http_table(name: str, points: list[dict[str, Any]]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for p in points:
-        if not p["requests"]:
+        if p.get("requests") == 0:
             p = {**p, "p50_ms": None, "p99_ms": None, "max_ms": None}
         floor = floors.get(p["workers"])
         ratio = "–"
@@ -244,7 +257,7 @@ def _http_table(name: str, points: list[dict[str, Any]]) -> list[str]:
         label = p["label"]
         if "enrollments" in p and name == "progress":
             label += f" ({p['enrollments']:,})"
-        if not p["requests"]:
+        if p.get("requests") == 0:
             label += " — no request completed in the window"
         out.append(
             f"| {label} | {p['workers']} | {_fmt(p['rps'], 0)} | {_fmt(p['p50_ms'])} "

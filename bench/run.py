@@ -53,6 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--output", type=Path, default=DOCS, help="Markdown report path")
     p.add_argument("--json", type=Path, default=LATEST, help="raw results path")
     p.add_argument("--fresh", action="store_true", help="do not merge with the previous JSON")
+    p.add_argument(
+        "--render",
+        action="store_true",
+        help="only rewrite the Markdown from the JSON (e.g. after editing bench/analysis.md)",
+    )
     return p.parse_args(argv)
 
 
@@ -76,6 +81,10 @@ def preflight() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        write_report(json.loads(args.json.read_text()), args.output)
+        print(f"bench: wrote {args.output} from {args.json}")
+        return 0
     names = selected(args.only)
     try:
         preflight()
@@ -143,11 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     results["total_seconds"] = round(time.monotonic() - started, 1)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    titles = {name: title for name, (title, _) in SCENARIOS.items()}
-    analysis = ANALYSIS.read_text() if ANALYSIS.exists() else ""
-    args.output.write_text(report.render(results, titles, analysis))
+    write_report(results, args.output)
     print(f"bench: wrote {args.output} and {args.json} in {results['total_seconds']} s")
     return 1 if failed else 0
+
+
+def write_report(results: dict[str, Any], output: Path) -> None:
+    titles = {name: title for name, (title, _) in SCENARIOS.items()}
+    analysis = ANALYSIS.read_text() if ANALYSIS.exists() else ""
+    output.write_text(report.render(results, titles, analysis))
 
 
 def _summary(p: dict[str, Any]) -> str:

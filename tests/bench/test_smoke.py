@@ -88,6 +88,7 @@ def test_report_renders_goals_from_results() -> None:
     point = {
         "label": "POST /api/v1/applicants",
         "workers": 2,
+        "requests": 3600,
         "rps": 1200.0,
         "p50_ms": 20.0,
         "p90_ms": 40.0,
