@@ -33,8 +33,9 @@ typecheck: install
 pytest: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## Benchmarks against local PostgreSQL (needs wrk); writes docs/benchmarks.md. BENCH_ARGS="--only register --duration 3"
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 ## Deeper schema fuzzing: FUZZ_EXAMPLES cases per operation, mode and role, random seed.
 fuzz: install

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` / `python bench/run.py` (see docs/benchmarks.md)."""

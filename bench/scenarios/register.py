@@ -1,0 +1,85 @@
+"""register: POST /api/v1/applicants beside its floors, 1 and 2 workers.
+
+Floors, served by bench/floor.py (raw ASGI on uvicorn, same worker count):
+- "floor: raw asyncpg INSERT": parse the same JSON body, one INSERT of the
+  same row into a scratch table with the same unique CNIC index; no ORM, no
+  validation, no auth.
+- "ceiling: static GET": a constant JSON body, no database.
+Every request body has a unique CNIC (bench/lua/register.lua).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+
+from bench import harness
+from bench.floor import SCRATCH_DDL
+from bench.harness import Pending, Settings, measure, run_server
+from bench.scenarios.common import require_endpoint
+
+TITLE = "register: POST /api/v1/applicants vs raw asyncpg INSERT floor"
+WORKER_COUNTS = (1, 2)
+
+
+async def _scratch_table(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(SCRATCH_DDL)
+    finally:
+        await conn.close()
+
+
+def run(settings: Settings) -> dict[str, Any]:
+    db = harness.fresh_database("register")
+    asyncio.run(_scratch_table(db.dsn))
+    points: list[dict[str, Any]] = []
+    notes: list[str] = []
+    status = "ok"
+    try:
+        for i, workers in enumerate(WORKER_COUNTS):
+            measure_prefix, warm_prefix = str(10 + 2 * i), str(11 + 2 * i)
+            with run_server("floor", db.name, workers, settings) as floor:
+                points.append(
+                    measure(
+                        settings,
+                        floor,
+                        "ceiling: static GET",
+                        "get",
+                        {"path": "/floor/static"},
+                    )
+                )
+                points.append(
+                    measure(
+                        settings,
+                        floor,
+                        "floor: raw asyncpg INSERT",
+                        "register",
+                        {"path": "/floor/applicants", "prefix": measure_prefix},
+                        warmup_args={"path": "/floor/applicants", "prefix": warm_prefix},
+                    )
+                )
+            with run_server("service", db.name, workers, settings) as server:
+                try:
+                    require_endpoint(server, "post", "/api/v1/applicants")
+                except Pending as exc:
+                    status = "pending"
+                    notes.append(str(exc))
+                    continue
+                args = {"path": "/api/v1/applicants", "token": db.admin_token}
+                points.append(
+                    measure(
+                        settings,
+                        server,
+                        "POST /api/v1/applicants",
+                        "register",
+                        {**args, "prefix": measure_prefix},
+                        warmup_args={**args, "prefix": warm_prefix},
+                    )
+                )
+    finally:
+        if not settings.keep_databases:
+            harness.drop_database(db.name)
+    return {"status": status, "points": points, "notes": notes}
