@@ -19,6 +19,7 @@ from service.core.errors import install_error_handlers
 from service.core.idempotency import IdempotentReplay
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
+from service.dashboard.router import router as dashboard_router
 from service.health import router as health_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
@@ -84,5 +85,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(catalog_router)
     app.include_router(applicants_router)
     app.include_router(reports_router)
+    app.include_router(dashboard_router)
     install_metrics(app)
     return app
