@@ -34,7 +34,13 @@ CSP = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-HTML_HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-store"}
+HTML_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    # Not the API's no-referrer: under it browsers send "Origin: null" on the pages' own
+    # form posts, and the Origin check below needs the real one. Nothing leaves the site.
+    "Referrer-Policy": "same-origin",
+}
 
 router = APIRouter(include_in_schema=False)
 SettingsDep = Annotated[DashboardSettings, Depends(get_dashboard_settings)]

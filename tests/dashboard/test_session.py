@@ -39,6 +39,7 @@ async def test_login_form(client: httpx.AsyncClient) -> None:
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["cache-control"] == "no-store"
+    assert r.headers["referrer-policy"] == "same-origin"
     assert 'name="api_key"' in r.text
     assert 'action="/dashboard/login"' in r.text
     assert "<script" not in r.text
@@ -81,7 +82,8 @@ async def test_sign_in_sets_a_strict_httponly_expiring_cookie(
     claim = cookies.read(SECRET, value)
     assert claim is not None
     key = await session.scalar(select(ApiKey).where(ApiKey.id == claim.key_id))
-    assert key is not None and key.role == role
+    assert key is not None
+    assert key.role == role
     assert abs(claim.expires_at - (time.time() + 8 * 3600)) < 120
     page = await client.get("/dashboard")
     assert page.status_code == 200, page.text
@@ -130,8 +132,9 @@ async def test_tampered_forged_or_expired_cookies_are_rejected(
     r = await sign_in(client, reporter)
     good = session_cookie(r).split(";", 1)[0].split("=", 1)[1]
     payload, _, signature = good.rpartition(".")
-    # One character of the signature changed.
-    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    # One character of the signature changed
+    # (The first: the last base64 character also carries padding bits.)
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
     await _rejected(client, f"{payload}.{flipped}")
     # The payload swapped for another key's, the old signature kept.
     other = URLSafeTimedSerializer(SECRET, salt="x").dumps({"k": admin_id, "e": 2**40})
@@ -179,7 +182,8 @@ async def test_logout_clears_the_cookie(client: httpx.AsyncClient, session: Asyn
     assert r.headers["location"] == "/dashboard/login"
     attrs = cookie_attributes(session_cookie(r))
     assert attrs["max-age"] == "0"
-    assert "httponly" in attrs and attrs["samesite"].lower() == "strict"
+    assert "httponly" in attrs
+    assert attrs["samesite"].lower() == "strict"
     assert (await client.get("/dashboard")).status_code == 303
 
 
