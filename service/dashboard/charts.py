@@ -78,11 +78,9 @@ def bar_chart(label: str, rows: Sequence[tuple[str, int | None]], *, series: str
     chart = pygal.HorizontalBar(
         **_COMMON,
         title=label,
-        width=640,
-        height=max(160, 60 + 34 * len(rows)),
+        width=480,
+        height=max(180, 70 + 36 * len(rows)),
         show_legend=False,
-        print_values=True,
-        print_zeroes=False,
         min_scale=2,
         max_scale=6,
     )
@@ -93,27 +91,37 @@ def bar_chart(label: str, rows: Sequence[tuple[str, int | None]], *, series: str
 
 def cumulative_chart(
     label: str,
-    achieved: Sequence[tuple[date, int]],
-    pace: Sequence[tuple[date, int]],
+    weeks: Sequence[date],
+    achieved: Sequence[int],
+    pace: Sequence[int | None],
     *,
     achieved_name: str,
     pace_name: str,
 ) -> Markup:
-    """Cumulative progress by week, against the straight line to the goal."""
-    chart = pygal.DateLine(
+    """Cumulative progress at each week, against where the straight line to the goal is."""
+    chart = pygal.Line(
         **_COMMON,
         title=label,
         width=800,
-        height=360,
+        height=380,
         show_legend=True,
+        truncate_legend=-1,
+        legend_at_bottom_columns=1,
         x_label_rotation=30,
-        show_dots=True,
+        show_minor_x_labels=False,
+        x_labels_major_count=10,
         dots_size=2,
-        truncate_label=-1,
-        x_value_formatter=lambda d: d.isoformat(),
+        min_scale=4,
+        max_scale=8,
         value_formatter=lambda n: f"{n:,.0f}",
     )
+    chart.x_labels = [w.isoformat() for w in weeks]
     chart.add(achieved_name, list(achieved))
-    if pace:
-        chart.add(pace_name, list(pace), stroke_style={"dasharray": "6, 4", "width": 2})
+    if any(p is not None for p in pace):
+        chart.add(
+            pace_name,
+            list(pace),
+            show_dots=False,
+            stroke_style={"dasharray": "8, 5", "width": 2.5},
+        )
     return _inline(chart, label)

@@ -130,10 +130,6 @@ async def _target_view(session: AsyncSession, target: TargetProgress, today: dat
     )
     pace_end = target.deadline or target.projected_date
     weeks = weekly(daily, goal=target.goal, today=today, pace_end=pace_end)
-    achieved_points = [(w.week, w.cumulative) for w in weeks]
-    pace_points: list[tuple[date, int]] = []
-    if weeks and pace_end is not None and pace_end > weeks[0].week:
-        pace_points = [(weeks[0].week, 0), (pace_end, target.goal)]
     behind = (
         target.required_daily_rate is not None
         and target.achieved < target.goal
@@ -142,10 +138,12 @@ async def _target_view(session: AsyncSession, target: TargetProgress, today: dat
     line = "deadline" if target.deadline else "projected date"
     chart = charts.cumulative_chart(
         f"{target.name}: cumulative {target.metric} by week",
-        achieved_points,
-        pace_points,
+        [w.week for w in weeks],
+        [w.cumulative for w in weeks],
+        [w.pace for w in weeks],
         achieved_name=f"Cumulative {target.metric}",
-        pace_name=f"Straight line to {target.goal:,} by the {line}",
+        pace_name=f"Straight line to {target.goal:,}"
+        + (f" by {pace_end.isoformat()} ({line})" if pace_end else ""),
     )
     return TargetView(progress=target, behind=behind, weeks=weeks, pace_end=pace_end, chart=chart)
 
