@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor, authenticate
 from service.core.db import SessionDep
@@ -66,7 +67,9 @@ def _check_origin(request: Request) -> None:
         raise Forbidden("Cross-site form posts are not accepted.")
 
 
-async def _signed_in(request: Request, session: Any, settings: DashboardSettings) -> Actor | None:
+async def _signed_in(
+    request: Request, session: AsyncSession, settings: DashboardSettings
+) -> Actor | None:
     """The actor whose live key the session cookie names, or None."""
     claim = cookies.read(settings.secret_key, request.cookies.get(cookies.COOKIE_NAME))
     if claim is None:

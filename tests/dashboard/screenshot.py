@@ -1,6 +1,6 @@
 """Make ``docs/dashboard.png``: a demo database, a live server, headless Chromium.
 
-    .venv/bin/python -m tests.dashboard.screenshot docs/dashboard.png
+.venv/bin/python -m tests.dashboard.screenshot docs/dashboard.png
 """
 
 from __future__ import annotations
@@ -98,13 +98,15 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/demo.db"
         token = asyncio.run(build(url))
-        with live_server(url, env={"ENROLL_SECRET_KEY": "demo"}) as base:
-            with chromium(Path(tmp) / "profile") as driver:
-                driver.get(f"{base}/dashboard/login")
-                field = driver.find_element(By.NAME, "api_key")
-                field.send_keys(token)
-                field.submit()
-                full_page_screenshot(driver, out)
+        with (
+            live_server(url, env={"ENROLL_SECRET_KEY": "demo"}) as base,
+            chromium(Path(tmp) / "profile") as driver,
+        ):
+            driver.get(f"{base}/dashboard/login")
+            field = driver.find_element(By.NAME, "api_key")
+            field.send_keys(token)
+            field.submit()
+            full_page_screenshot(driver, out)
 
 
 if __name__ == "__main__":
