@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from service import __version__
 from service.applicants.router import router as applicants_router
 from service.catalog.router import router as catalog_router
+from service.cohorts.router import router as cohorts_router
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
@@ -20,6 +21,7 @@ from service.core.idempotency import IdempotentReplay
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
 from service.dashboard.router import router as dashboard_router
+from service.enrollments.router import router as enrollments_router
 from service.health import router as health_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
@@ -36,17 +38,41 @@ Authenticate with `Authorization: Bearer <token>`; create a first key with
 """
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    """Build the app. Tests pass a ``database`` bound to a rolled-back transaction."""
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    reporting_database: Database | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass a ``database`` bound to a rolled-back transaction.
+
+    Reports read from ``reporting_database``, else from ``ENROLL_REPORTING_DATABASE_URL``
+    (a read replica), else from the primary.
+    """
     settings = settings or get_settings()
-    owns_database = database is None
+    owned: list[Database] = []
     db = database or Database.from_url(settings.database_url, settings)
+    if database is None:
+        owned.append(db)
+    reporting_db = reporting_database or db
+    reporting_url = settings.reporting_database_url
+    if (
+        reporting_database is None
+        and database is None
+        and not reporting_url
+        and db.dialect == "sqlite"
+    ):
+        # SQLite writers hold the file lock for the whole transaction; reports (a long
+        # CSV export above all) read through their own snapshot connections instead.
+        reporting_url = settings.database_url
+    if reporting_database is None and reporting_url:
+        reporting_db = Database.from_url(reporting_url, settings, read_only=True)
+        owned.append(reporting_db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if owns_database:
-            await db.dispose()
+        for owned_db in owned:
+            await owned_db.dispose()
 
     app = FastAPI(
         title="Youth training enrollment service",
@@ -58,6 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.db = db
+    app.state.reporting_db = reporting_db
     app.state.settings = settings
 
     install_error_handlers(app)
@@ -84,6 +111,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(applicants_router)
+    app.include_router(cohorts_router)
+    app.include_router(enrollments_router)
     app.include_router(reports_router)
     app.include_router(dashboard_router)
     install_metrics(app)

@@ -11,7 +11,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -180,19 +180,35 @@ async def _pg_admin(sql: str) -> None:
         await eng.dispose()
 
 
+FreshDatabase = Callable[[], Awaitable[str]]
+
+
 @pytest.fixture
-async def fresh_database_url(backend: str, template_url: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A database of its own, committed to for real, dropped afterwards."""
-    if backend == "sqlite":
-        src = Path(make_url(template_url).database or "")
-        dst = tmp_path / "fresh.db"
-        shutil.copyfile(src, dst)
-        yield f"sqlite+aiosqlite:///{dst}"
-        return
-    tpl = make_url(template_url)
-    name = f"enroll_t_{uuid.uuid4().hex[:12]}"
-    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{tpl.database}"')
+async def fresh_database(
+    backend: str, template_url: str, tmp_path: Path
+) -> AsyncIterator[FreshDatabase]:
+    """Makes databases of their own (migrated, seeded, committed to for real), dropped after."""
+    made: list[str] = []
+
+    async def make() -> str:
+        name = f"enroll_t_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            dst = tmp_path / f"{name}.db"
+            shutil.copyfile(Path(make_url(template_url).database or ""), dst)
+            return f"sqlite+aiosqlite:///{dst}"
+        tpl = make_url(template_url)
+        await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{tpl.database}"')
+        made.append(name)
+        return tpl.set(database=name).render_as_string(hide_password=False)
+
     try:
-        yield tpl.set(database=name).render_as_string(hide_password=False)
+        yield make
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in made:
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def fresh_database_url(fresh_database: FreshDatabase) -> str:
+    """A database of its own, committed to for real, dropped afterwards."""
+    return await fresh_database()

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://...",
     )
+    # Optional read replica for /api/v1/reports/* and /metrics; unset means the primary.
+    reporting_database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

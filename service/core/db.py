@@ -29,7 +29,7 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
+def _install_sqlite_pragmas(engine: AsyncEngine, *, read_only: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -43,15 +43,25 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers take a snapshot (WAL lets them run beside the writer); writers queue.
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
+def create_engine(
+    url: str, settings: Settings | None = None, *, read_only: bool = False
+) -> AsyncEngine:
+    """An engine for ``url``; ``read_only`` engines (reports) never write."""
     settings = settings or Settings()
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
-        _install_sqlite_pragmas(engine)
+        _install_sqlite_pragmas(engine, read_only=read_only)
         return engine
+    server_settings = {
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "application_name": "enrollment-service",
+    }
+    if read_only:
+        server_settings["default_transaction_read_only"] = "on"
     return create_async_engine(
         url,
         pool_size=settings.pool_size,
@@ -63,10 +73,7 @@ def create_engine(url: str, settings: Settings | None = None) -> AsyncEngine:
         connect_args={
             "timeout": settings.pool_timeout,
             "command_timeout": settings.statement_timeout_ms / 1000 + 5,
-            "server_settings": {
-                "statement_timeout": str(settings.statement_timeout_ms),
-                "application_name": "enrollment-service",
-            },
+            "server_settings": server_settings,
         },
     )
 
@@ -83,8 +90,10 @@ class Database:
         self.sessionmaker = sessionmaker or async_sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str, settings: Settings | None = None) -> Database:
-        return cls(create_engine(url, settings))
+    def from_url(
+        cls, url: str, settings: Settings | None = None, *, read_only: bool = False
+    ) -> Database:
+        return cls(create_engine(url, settings, read_only=read_only))
 
     @classmethod
     def bound_to(cls, connection: AsyncConnection) -> Database:
@@ -120,7 +129,32 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
 
 
+def get_reporting_database(request: Request) -> Database:
+    """The database reports read from: a replica when configured, else the primary."""
+    db: Database = request.app.state.reporting_db
+    return db
+
+
 # scope="function": the commit happens before the response is sent, so a 2xx
 # always means the write is durable and visible to the next request.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def get_reporting_session(
+    request: Request, session: SessionDep
+) -> AsyncIterator[AsyncSession]:
+    """A session for reports: the request's own, or one on the read replica if configured."""
+    reporting = get_reporting_database(request)
+    if reporting is get_database(request):
+        yield session
+        return
+    async with reporting.sessionmaker() as replica_session:
+        try:
+            yield replica_session
+        finally:
+            await replica_session.rollback()
+
+
+ReportingSessionDep = Annotated[AsyncSession, Depends(get_reporting_session, scope="function")]
+ReportingDatabaseDep = Annotated[Database, Depends(get_reporting_database)]

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor, authenticate
-from service.core.db import SessionDep
+from service.core.db import ReportingSessionDep, SessionDep
 from service.core.errors import Forbidden, NotFound, Unauthorized
 from service.dashboard import repository, service
 from service.dashboard import session as cookies
@@ -134,7 +134,9 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("/dashboard")
-async def dashboard(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def dashboard(
+    request: Request, session: SessionDep, reporting: ReportingSessionDep, settings: SettingsDep
+) -> Response:
     """The progress dashboard for a signed-in reporter, staff or admin key."""
     actor = await _signed_in(request, session, settings)
     if actor is None:
@@ -142,7 +144,7 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
         if cookies.COOKIE_NAME in request.cookies:
             cookies.clear_cookie(response, request)
         return response
-    data = await service.dashboard(session, actor)
+    data = await service.dashboard(session, actor, reporting=reporting)
     return _page(
         request,
         "dashboard.html",
@@ -151,11 +153,13 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
 
 
 @router.get("/progress")
-async def public_progress(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def public_progress(
+    request: Request, session: SessionDep, reporting: ReportingSessionDep, settings: SettingsDep
+) -> Response:
     """The public transparency page (aggregates only), when enabled."""
     if not settings.public_dashboard:
         raise NotFound("Not found.")
-    data = await service.dashboard(session, service.PUBLIC_ACTOR, public=True)
+    data = await service.dashboard(session, service.PUBLIC_ACTOR, reporting=reporting, public=True)
     return _page(
         request,
         "dashboard.html",

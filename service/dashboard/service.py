@@ -200,14 +200,19 @@ async def _cohort_panel(
     return list(centres.values())
 
 
-async def dashboard(session: AsyncSession, actor: Actor, *, public: bool = False) -> Dashboard:
+async def dashboard(
+    session: AsyncSession, actor: Actor, *, reporting: AsyncSession, public: bool = False
+) -> Dashboard:
     """Everything one page shows, for what ``actor`` may see.
 
+    ``reporting`` is the session the report endpoints read from (a read replica when
+    one is configured), so the page and ``/api/v1/reports/*`` show the same numbers;
+    the cohort panel is operational and reads the primary ``session``.
     ``public``: the transparency page (aggregates only, no age band, no cohorts).
     """
     today = reports.today()
-    progress = await reports.progress(session)
-    targets = [await _target_view(session, t, today) for t in progress.targets]
+    progress = await reports.progress(reporting)
+    targets = [await _target_view(reporting, t, today) for t in progress.targets]
     dimensions: list[Dimension] = (
         ["province", "gender"]
         if public
@@ -217,7 +222,7 @@ async def dashboard(session: AsyncSession, actor: Actor, *, public: bool = False
             "age_band",
         ]
     )
-    breakdowns = [await _breakdown_view(session, actor, d) for d in dimensions]
+    breakdowns = [await _breakdown_view(reporting, actor, d) for d in dimensions]
     end = today + timedelta(days=COHORT_WINDOW_DAYS)
     cohorts = (
         await _cohort_panel(session, actor, today, end)

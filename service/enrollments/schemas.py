@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.models.enums import EnrollmentStatus
 
@@ -23,3 +24,35 @@ class EnrollmentRead(BaseModel):
     certificate_code: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class EnrollmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    applicant_id: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    ]
+
+
+class ReasonBody(BaseModel):
+    """Optional body of /withdraw and /drop; the reason is kept on the event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class EventRead(BaseModel):
+    """One status change. JSON keys: from, to, actor, at, reason."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: EnrollmentStatus | None = Field(alias="from")
+    to: EnrollmentStatus
+    actor: str
+    at: datetime
+    reason: str | None
+
+
+class EventList(BaseModel):
+    items: list[EventRead]

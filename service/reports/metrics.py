@@ -29,7 +29,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core.auth import ReportActor
-from service.core.db import SessionDep
+from service.core.db import ReportingSessionDep
 from service.core.errors import problem_responses
 from service.reports import service
 
@@ -120,7 +120,7 @@ router = APIRouter(tags=["reports"])
         200: {"content": {"text/plain": {}}, "description": "Prometheus text format."},
     },
 )
-async def get_metrics(session: SessionDep, _actor: ReportActor) -> Response:
+async def get_metrics(session: ReportingSessionDep, _actor: ReportActor) -> Response:
     """Prometheus text: request metrics and target progress gauges."""
     report = await service.progress(session)
     gauges = CollectorRegistry(auto_describe=False)

@@ -1,11 +1,11 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from service.core.auth import ReportActor
-from service.core.db import SessionDep
+from service.core.db import ReportingDatabaseDep, ReportingSessionDep
 from service.core.errors import Forbidden, problem_responses
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.reports import service
@@ -17,14 +17,14 @@ READ_ERRORS = problem_responses(401, 403, 422)
 
 
 @router.get("/progress", responses=READ_ERRORS)
-async def get_progress(session: SessionDep, _actor: ReportActor) -> Progress:
+async def get_progress(session: ReportingSessionDep, _actor: ReportActor) -> Progress:
     """Progress against every target, and enrollment counts per programme."""
     return await service.progress(session)
 
 
 @router.get("/breakdown", responses=READ_ERRORS)
 async def get_breakdown(
-    session: SessionDep,
+    session: ReportingSessionDep,
     actor: ReportActor,
     dimension: Annotated[Dimension, Query(description="What to group by.")],
     metric: Annotated[Metric, Query(description="What to count.")] = "completions",
@@ -50,7 +50,7 @@ async def get_breakdown(
 
 @router.get("/completions", responses=READ_ERRORS)
 async def get_completions_feed(
-    session: SessionDep,
+    session: ReportingSessionDep,
     actor: ReportActor,
     after: Annotated[
         str | None, Query(max_length=200, description="next_cursor of the previous poll.")
@@ -70,7 +70,7 @@ async def get_completions_feed(
     response_class=StreamingResponse,
 )
 async def get_completions_csv(
-    request: Request,
+    reporting_db: ReportingDatabaseDep,
     actor: ReportActor,
     fields: Annotated[
         Literal["standard", "full"],
@@ -81,7 +81,7 @@ async def get_completions_csv(
     full = fields == "full"
     if full and not actor.is_staff_or_admin:
         raise Forbidden("Only staff and admin keys may export contact details.")
-    rows = service.export_csv(request.app.state.db.sessionmaker, actor, full=full)
+    rows = service.export_csv(reporting_db.sessionmaker, actor, full=full)
     return StreamingResponse(
         rows,
         media_type="text/csv; charset=utf-8",

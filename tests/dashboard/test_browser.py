@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from service.core.db import Database
 from tests.dashboard.browser import chromium, console_errors, full_page_screenshot, missing
@@ -53,11 +55,30 @@ async def _arrange(url: str) -> dict[str, str]:
         await db.dispose()
 
 
+def _navigate(driver: Any, action: Any) -> None:
+    """Run a click or form submit and wait until the next page has loaded."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    action()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(
+        lambda d: (
+            d.execute_cdp_cmd(
+                "Runtime.evaluate", {"expression": "document.readyState", "returnByValue": True}
+            )["result"]["value"]
+            == "complete"
+        )
+    )
+
+
 def _sign_in(driver: Any, base: str, token: str) -> None:
     driver.get(f"{base}/dashboard/login")
     field = driver.find_element(By.NAME, "api_key")
     field.send_keys(token)
-    field.submit()
+    _navigate(driver, field.submit)
+
+
+def _sign_out(driver: Any) -> None:
+    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.logout button").click)
 
 
 def _text(driver: Any, selector: str) -> str:
@@ -110,7 +131,7 @@ def _browse(fresh_database_url: str, tokens: dict[str, str], tmp_path: Path) -> 
             full_page_screenshot(driver, Path(os.environ["DASHBOARD_SCREENSHOT"]))
 
         # Signing out ends the session.
-        driver.find_element(By.CSS_SELECTOR, "form.logout button").click()
+        _sign_out(driver)
         assert driver.current_url == f"{base}/dashboard/login"
         driver.get(f"{base}/dashboard")
         assert driver.current_url == f"{base}/dashboard/login"
@@ -126,7 +147,8 @@ def _browse(fresh_database_url: str, tokens: dict[str, str], tmp_path: Path) -> 
         cookie = driver.get_cookie("enroll_dashboard")
         assert cookie["httpOnly"] is True
         assert cookie["sameSite"] == "Strict"
-        driver.find_element(By.CSS_SELECTOR, "form.logout button").click()
+        _sign_out(driver)
+        assert driver.current_url == f"{base}/dashboard/login"
 
         # A client key is refused.
         _sign_in(driver, base, tokens["client"])

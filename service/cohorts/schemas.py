@@ -1,0 +1,78 @@
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from service.models.enums import CohortMode, CohortStatus
+
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9-]{0,63}$"),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Track = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Capacity = Annotated[int, Field(gt=0, le=100_000, description="Seats; > 0.")]
+Age = Annotated[int, Field(ge=0, le=120)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+class CohortCreate(Schema):
+    programme: Code = Field(description="Programme code, e.g. zte-ict.")
+    centre: Code = Field(description="Centre code, e.g. isb-gitc.")
+    code: Code = Field(description="Unique cohort code: lower-case letters, digits and dashes.")
+    name: Name
+    track: Track
+    start_date: date
+    end_date: date = Field(description="On or after start_date.")
+    capacity: Capacity
+    mode: CohortMode
+    min_age: Age = 18
+    max_age: Age = 35
+    pass_score: Percent = 50
+    min_attendance: Percent = Field(75, description="Percent of sessions attended to pass.")
+
+
+class CohortUpdate(Schema):
+    """Every field optional; the result is validated together with the stored values."""
+
+    name: Name | None = None
+    track: Track | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    capacity: Capacity | None = None
+    mode: CohortMode | None = None
+    min_age: Age | None = None
+    max_age: Age | None = None
+    pass_score: Percent | None = None
+    min_attendance: Percent | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent (an explicit null is refused by the service)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class CohortRead(Schema):
+    id: str
+    code: str
+    programme: str
+    centre: str
+    name: str
+    track: str
+    start_date: date
+    end_date: date
+    capacity: int
+    mode: CohortMode
+    min_age: int
+    max_age: int
+    pass_score: int
+    min_attendance: int
+    status: CohortStatus
+    seats_taken: int = Field(description="Enrollments holding a seat: enrolled, completed, failed.")
+    seats_available: int
+    waitlist_length: int
+    created_at: datetime
+    updated_at: datetime

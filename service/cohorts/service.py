@@ -1,0 +1,225 @@
+"""Cohort rules: create, patch (capacity changes move the waitlist), lifecycle, reads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.catalog import repository as catalog_repo
+from service.catalog.service import CodeTaken
+from service.cohorts import repository
+from service.cohorts.repository import AnyRow, LockedCohort
+from service.cohorts.schemas import CohortCreate, CohortRead, CohortUpdate
+from service.core.auth import Actor
+from service.core.errors import Conflict, ValidationFailed
+from service.core.pagination import PageParams
+from service.enrollments import service as enrollments
+from service.models import Centre, Cohort, Programme
+from service.models.enums import CohortStatus, EnrollmentStatus
+
+S = CohortStatus
+
+# action → (statuses it may start from, status it leads to, past tense for messages)
+TRANSITIONS: dict[str, tuple[tuple[CohortStatus, ...], CohortStatus, str]] = {
+    "start": ((S.open,), S.in_progress, "started"),
+    "complete": ((S.in_progress,), S.completed, "completed"),
+    "cancel": ((S.open, S.in_progress), S.cancelled, "cancelled"),
+}
+
+
+class CohortClosed(Conflict):
+    title, slug = "Cohort closed", "cohort-closed"
+
+
+class CapacityBelowSeats(Conflict):
+    title, slug = "Capacity below seats taken", "capacity-below-seats"
+
+
+class InvalidCohortTransition(Conflict):
+    title, slug = "Invalid status change", "invalid-transition"
+
+
+def to_read(row: AnyRow) -> CohortRead:
+    c: Cohort = row.Cohort
+    return CohortRead(
+        id=c.id,
+        code=c.code,
+        programme=row.programme_code,
+        centre=row.centre_code,
+        name=c.name,
+        track=c.track,
+        start_date=c.start_date,
+        end_date=c.end_date,
+        capacity=c.capacity,
+        mode=c.mode,  # type: ignore[arg-type]
+        min_age=c.min_age,
+        max_age=c.max_age,
+        pass_score=c.pass_score,
+        min_attendance=c.min_attendance,
+        status=c.status,  # type: ignore[arg-type]
+        seats_taken=c.seats_taken,
+        seats_available=max(c.capacity - c.seats_taken, 0),
+        waitlist_length=c.waitlist_length,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+async def get(session: AsyncSession, cohort_id: str) -> CohortRead:
+    row = await repository.cohort_row(session, cohort_id)
+    if row is None:
+        raise enrollments.cohort_not_found()
+    return to_read(row)
+
+
+async def list_cohorts(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    programme: str | None = None,
+    centre: str | None = None,
+    status: CohortStatus | None = None,
+) -> tuple[list[CohortRead], str | None]:
+    stmt = repository.cohort_rows().execution_options(populate_existing=True)
+    if programme is not None:
+        stmt = stmt.where(Programme.code == programme)
+    if centre is not None:
+        stmt = stmt.where(Centre.code == centre)
+    if status is not None:
+        stmt = stmt.where(Cohort.status == status.value)
+    rows, cursor = await repository.paginate_rows(session, stmt, Cohort.id, page)
+    return [to_read(r) for r in rows], cursor
+
+
+def _range_errors(values: dict[str, Any], sent: set[str]) -> dict[str, str]:
+    """Cross-field rules, checked on the merged values; names the field the client sent."""
+    errors: dict[str, str] = {}
+    start: date = values["start_date"]
+    end: date = values["end_date"]
+    if end < start:
+        if "start_date" in sent and "end_date" not in sent:
+            errors["start_date"] = f"Must be on or before end_date ({end.isoformat()})."
+        else:
+            errors["end_date"] = f"Must be on or after start_date ({start.isoformat()})."
+    if values["min_age"] > values["max_age"]:
+        if "min_age" in sent and "max_age" not in sent:
+            errors["min_age"] = f"Must be at most max_age ({values['max_age']})."
+        else:
+            errors["max_age"] = f"Must be at least min_age ({values['min_age']})."
+    return errors
+
+
+async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> CohortRead:
+    programme = await catalog_repo.programme_by_code(session, data.programme)
+    centre = await catalog_repo.centre_by_code(session, data.centre)
+    errors: dict[str, str] = {}
+    if programme is None:
+        errors["programme"] = f"Unknown programme: {data.programme}."
+    if centre is None:
+        errors["centre"] = f"Unknown centre: {data.centre}."
+    errors |= _range_errors(data.model_dump(), set(data.model_fields_set))
+    if errors or programme is None or centre is None:
+        raise ValidationFailed(errors)
+    enrollments.check_centre(actor, centre.id)
+    if await repository.code_taken(session, data.code):
+        raise CodeTaken(f"A cohort with code '{data.code}' exists.")
+    cohort = Cohort(
+        **data.model_dump(exclude={"programme", "centre", "mode"}),
+        mode=data.mode.value,
+        programme_id=programme.id,
+        centre_id=centre.id,
+        status=S.open.value,
+        seats_taken=0,
+        waitlist_length=0,
+        queue_seq=0,
+        created_by_key_id=actor.key_id,
+    )
+    session.add(cohort)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise CodeTaken(f"A cohort with code '{data.code}' exists.") from None
+    return await get(session, cohort.id)
+
+
+async def _lock(session: AsyncSession, actor: Actor, cohort_id: str) -> LockedCohort:
+    cohort = await repository.lock_cohort(session, cohort_id)
+    if cohort is None:
+        raise enrollments.cohort_not_found()
+    enrollments.check_centre(actor, cohort.centre_id)
+    return cohort
+
+
+async def update(
+    session: AsyncSession, actor: Actor, cohort_id: str, data: CohortUpdate
+) -> CohortRead:
+    changes = data.changes()
+    nulls = {field: "May not be null." for field, value in changes.items() if value is None}
+    if nulls:
+        raise ValidationFailed(nulls)
+    locked = await _lock(session, actor, cohort_id)
+    if locked.status in (S.completed, S.cancelled):
+        raise CohortClosed(f"The cohort is {locked.status}; it can no longer be changed.")
+    row = await repository.cohort_row(session, cohort_id)
+    assert row is not None  # noqa: S101 - locked above
+    stored: Cohort = row.Cohort
+    merged = {
+        "start_date": stored.start_date,
+        "end_date": stored.end_date,
+        "min_age": stored.min_age,
+        "max_age": stored.max_age,
+    } | changes
+    errors = _range_errors(merged, set(changes))
+    if errors:
+        raise ValidationFailed(errors)
+    capacity = changes.get("capacity")
+    if capacity is not None and capacity < locked.seats_taken:
+        raise CapacityBelowSeats(
+            f"Capacity {capacity} is below the {locked.seats_taken} seats taken; "
+            "withdraw or drop enrollments first."
+        )
+    if "mode" in changes:
+        changes["mode"] = changes["mode"].value
+    if changes:
+        await repository.set_fields(session, cohort_id, changes)
+    if capacity is not None:
+        locked.capacity = capacity
+        if await enrollments.promote_waitlisted(session, locked, actor=actor.name):
+            await repository.save_counters(session, locked)
+    return await get(session, cohort_id)
+
+
+async def transition(
+    session: AsyncSession, actor: Actor, cohort_id: str, action: str
+) -> CohortRead:
+    """start, complete or cancel; enrollments follow in the same transaction."""
+    sources, target, done = TRANSITIONS[action]
+    locked = await _lock(session, actor, cohort_id)
+    if locked.status not in sources:
+        allowed = " or ".join(s.value for s in sources)
+        raise InvalidCohortTransition(
+            f"A cohort that is {locked.status} cannot be {done}; it must be {allowed}."
+        )
+    await repository.set_fields(session, cohort_id, {"status": target.value})
+    locked.status = target.value
+    if target is S.completed:
+        await enrollments.cancel_enrollments(
+            session,
+            locked,
+            (EnrollmentStatus.waitlisted,),
+            actor=actor.name,
+            reason="cohort completed",
+        )
+    elif target is S.cancelled:
+        await enrollments.cancel_enrollments(
+            session,
+            locked,
+            (EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted),
+            actor=actor.name,
+            reason="cohort cancelled",
+        )
+    return await get(session, cohort_id)

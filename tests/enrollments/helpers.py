@@ -1,0 +1,45 @@
+"""Checks shared by the enrollment and cohort tests: counters and positions against the rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.enrollments.repository import read_rows, status_counts
+from service.models import Cohort, Enrollment
+from service.models.enums import SEAT_HOLDING_STATUSES
+
+
+async def enrollment_statuses(session: AsyncSession, ids: Sequence[str]) -> list[str]:
+    rows = await session.execute(
+        select(Enrollment.id, Enrollment.status).where(Enrollment.id.in_(ids))
+    )
+    by_id: dict[str, str] = {i: s for i, s in rows}
+    return [by_id[i] for i in ids]
+
+
+async def assert_cohort_consistent(session: AsyncSession, cohort_id: str) -> None:
+    """seats_taken / waitlist_length match the rows, seats ≤ capacity, positions are 1..n."""
+    cohort = await session.get(Cohort, cohort_id, populate_existing=True)
+    assert cohort is not None
+    counts = await status_counts(session, cohort_id)
+    seats = sum(counts.get(s, 0) for s in SEAT_HOLDING_STATUSES)
+    assert cohort.seats_taken == seats
+    assert seats <= cohort.capacity
+    assert cohort.waitlist_length == counts.get("waitlisted", 0)
+    rows = await session.execute(
+        read_rows()
+        .where(Enrollment.cohort_id == cohort_id, Enrollment.status == "waitlisted")
+        .order_by(Enrollment.queue_no)
+    )
+    positions = [r.waitlist_position for r in rows]
+    assert positions == list(range(1, len(positions) + 1))
+    live = await session.execute(
+        select(Enrollment.applicant_id, func.count())
+        .where(Enrollment.cohort_id == cohort_id, Enrollment.status.in_(["enrolled", "waitlisted"]))
+        .group_by(Enrollment.applicant_id)
+        .having(func.count() > 1)
+    )
+    assert live.all() == []
