@@ -9,6 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 FLAGS = [
@@ -55,6 +59,21 @@ def chromium(user_data_dir: Path) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+def navigate(driver: Any, action: Any) -> None:
+    """Run a click or form submit and wait until the next page has loaded."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    action()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(
+        lambda d: (
+            d.execute_cdp_cmd(
+                "Runtime.evaluate", {"expression": "document.readyState", "returnByValue": True}
+            )["result"]["value"]
+            == "complete"
+        )
+    )
 
 
 def console_errors(driver: Any) -> list[dict[str, Any]]:

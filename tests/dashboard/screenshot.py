@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 
 from service.core.db import Database
 from tests.conftest import prepare_database
-from tests.dashboard.browser import chromium, full_page_screenshot
+from tests.dashboard.browser import chromium, full_page_screenshot, navigate
 from tests.factories import make_applicant, make_cohort, make_enrollment, make_key
 from tests.live import live_server
 from tests.reports.fixtures import add_target, complete
@@ -105,7 +105,7 @@ def main(out: Path) -> None:
             driver.get(f"{base}/dashboard/login")
             field = driver.find_element(By.NAME, "api_key")
             field.send_keys(token)
-            field.submit()
+            navigate(driver, field.submit)
             full_page_screenshot(driver, out)
 
 

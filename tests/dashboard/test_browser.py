@@ -15,11 +15,15 @@ from typing import Any
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.wait import WebDriverWait
 
 from service.core.db import Database
-from tests.dashboard.browser import chromium, console_errors, full_page_screenshot, missing
+from tests.dashboard.browser import (
+    chromium,
+    console_errors,
+    full_page_screenshot,
+    missing,
+    navigate,
+)
 from tests.factories import auth, make_cohort, make_enrollment, make_key
 from tests.live import live_server
 from tests.reports.fixtures import build_world
@@ -55,30 +59,15 @@ async def _arrange(url: str) -> dict[str, str]:
         await db.dispose()
 
 
-def _navigate(driver: Any, action: Any) -> None:
-    """Run a click or form submit and wait until the next page has loaded."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    action()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 20).until(
-        lambda d: (
-            d.execute_cdp_cmd(
-                "Runtime.evaluate", {"expression": "document.readyState", "returnByValue": True}
-            )["result"]["value"]
-            == "complete"
-        )
-    )
-
-
 def _sign_in(driver: Any, base: str, token: str) -> None:
     driver.get(f"{base}/dashboard/login")
     field = driver.find_element(By.NAME, "api_key")
     field.send_keys(token)
-    _navigate(driver, field.submit)
+    navigate(driver, field.submit)
 
 
 def _sign_out(driver: Any) -> None:
-    _navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.logout button").click)
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.logout button").click)
 
 
 def _text(driver: Any, selector: str) -> str:
