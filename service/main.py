@@ -22,6 +22,7 @@ from service.core.errors import install_error_handlers
 from service.core.idempotency import IdempotentReplay
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
+from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
 from service.health import router as health_router
 from service.reports.metrics import install_metrics
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(cohorts_router)
     app.include_router(enrollments_router)
     app.include_router(reports_router)
+    app.include_router(dashboard_router)
     install_metrics(app)
     app.include_router(completions_router)
     app.include_router(certificates_router)

@@ -1,0 +1,103 @@
+"""The SQL the dashboard needs beyond the report service: the signed-in key, the
+weekly series behind the cumulative chart, and the cohorts starting soon.
+
+Totals, rates and breakdowns come from ``service.reports.service``; the weekly
+series reads the same trigger-maintained daily counters that the progress
+report's 30-day rate reads, so the chart's last point equals ``achieved``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.models import (
+    ApiKey,
+    Centre,
+    Cohort,
+    Programme,
+    ReportProgrammeDaily,
+    ReportTargetDaily,
+    Target,
+)
+
+
+async def live_key(session: AsyncSession, key_id: str) -> ApiKey | None:
+    """The API key with this id, unless it has been revoked."""
+    key: ApiKey | None = await session.scalar(
+        select(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .options(selectinload(ApiKey.centres))
+    )
+    return key
+
+
+async def target_id_by_code(session: AsyncSession, code: str) -> str | None:
+    found: str | None = await session.scalar(select(Target.id).where(Target.code == code))
+    return found
+
+
+async def daily_growth(
+    session: AsyncSession, *, target_id: str, metric: str, programme_ids: Sequence[str]
+) -> list[tuple[date, int]]:
+    """(day, growth of the target's metric that day), oldest first, from the counters."""
+    if metric == "trainees":
+        stmt: Any = (
+            select(ReportTargetDaily.day, func.sum(ReportTargetDaily.n))
+            .where(ReportTargetDaily.target_id == target_id)
+            .group_by(ReportTargetDaily.day)
+            .order_by(ReportTargetDaily.day)
+        )
+    else:
+        stmt = (
+            select(ReportProgrammeDaily.day, func.sum(ReportProgrammeDaily.n))
+            .where(
+                ReportProgrammeDaily.programme_id.in_(programme_ids),
+                ReportProgrammeDaily.metric == metric,
+            )
+            .group_by(ReportProgrammeDaily.day)
+            .order_by(ReportProgrammeDaily.day)
+        )
+    rows = (await session.execute(stmt)).all()
+    return [(day, int(n or 0)) for day, n in rows]
+
+
+async def programme_ids(session: AsyncSession, codes: Sequence[str]) -> list[str]:
+    rows = await session.scalars(select(Programme.id).where(Programme.code.in_(codes)))
+    return list(rows)
+
+
+async def cohorts_starting(
+    session: AsyncSession, *, first: date, last: date, centre_ids: frozenset[str] | None
+) -> Sequence[Any]:
+    """Open cohorts starting between ``first`` and ``last``, by centre then start date."""
+    stmt = (
+        select(
+            Centre.code.label("centre_code"),
+            Centre.name.label("centre_name"),
+            Cohort.code,
+            Cohort.name,
+            Programme.code.label("programme"),
+            Cohort.track,
+            Cohort.start_date,
+            Cohort.capacity,
+            Cohort.seats_taken,
+            Cohort.waitlist_length,
+        )
+        .join(Centre, Centre.id == Cohort.centre_id)
+        .join(Programme, Programme.id == Cohort.programme_id)
+        .where(
+            Cohort.status == "open",
+            Cohort.start_date >= first,
+            Cohort.start_date <= last,
+        )
+        .order_by(Centre.code, Cohort.start_date, Cohort.code)
+    )
+    if centre_ids is not None:
+        stmt = stmt.where(Cohort.centre_id.in_(centre_ids))
+    return (await session.execute(stmt)).all()
