@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from types import FrameType
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import uvicorn
 
 SCRATCH_TABLE = "bench_floor_applicants"

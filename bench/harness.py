@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,7 +160,7 @@ def fresh_database(suffix: str, revision: str = "head") -> BenchDatabase:
     """
     name = db_name(suffix)
     asyncio.run(_recreate(name))
-    run_cli(name, "db", "upgrade", "--revision", revision)
+    run_cli(name, "db", "upgrade", revision)
     run_cli(name, "seed")
     if revision != "head":
         return BenchDatabase(name=name, admin_token="")
@@ -171,7 +171,7 @@ def finish_database(name: str) -> BenchDatabase:
     """Migrate to head and create the bench admin key."""
     # A backfill over a million rows outlasts the service's default statement
     # timeout (10 s), which the migration environment applies too.
-    run_cli(name, "db", "upgrade", "--revision", "head", env=MIGRATION_ENV)
+    run_cli(name, "db", "upgrade", "head", env=MIGRATION_ENV)
     out = run_cli(name, "keys", "create", "--role", "admin", "--name", "bench-admin")
     token = out.strip().splitlines()[-1].strip()
     return BenchDatabase(name=name, admin_token=token)

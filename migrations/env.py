@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from service.core.config import get_settings
+from service.core.config import Settings, get_settings
 from service.core.db import create_engine
 from service.models import Base
 
@@ -38,7 +38,8 @@ def _run(connection: Connection) -> None:
 
 
 async def run_async_migrations() -> None:
-    engine = create_engine(database_url())
+    # Migrations (and their backfills) may run long: no statement timeout here.
+    engine = create_engine(database_url(), Settings(statement_timeout_ms=0))
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

@@ -58,13 +58,17 @@ def run_with_session(fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
     """Migrate the database up to REVISION (default: head)."""
     command.upgrade(alembic_config(), revision)
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str = "-1") -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "-1",
+) -> None:
     """Migrate the database down to REVISION (default: one step; 'base' for all)."""
     command.downgrade(alembic_config(), revision)
 

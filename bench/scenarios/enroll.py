@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 
 from bench import data, harness
 from bench.harness import BenchDatabase, Pending, Server, Settings, measure, run_server

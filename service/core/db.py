@@ -78,7 +78,10 @@ def create_engine(
         connect_args={
             # A refused or unanswered connect fails fast (then 503), never hangs.
             "timeout": settings.connect_timeout,
-            "command_timeout": settings.statement_timeout_ms / 1000 + 5,
+            # 0 means no statement timeout (migrations and backfills).
+            "command_timeout": (settings.statement_timeout_ms / 1000 + 5)
+            if settings.statement_timeout_ms
+            else None,
             "server_settings": server_settings,
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -28,8 +29,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_last_id = 0
+_id_lock = threading.Lock()
+
+
 def new_id() -> str:
-    """A UUIDv7-style id: time-ordered, so ordering by id is creation order."""
+    """A UUIDv7-style id: time-ordered, so ordering by id is creation order.
+
+    Within one process ids strictly increase, even within one millisecond
+    (RFC 9562's monotonic random: the next id is the previous one plus a
+    random increment when the clock has not moved on).
+    """
+    global _last_id
     ms = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80
@@ -37,6 +48,11 @@ def new_id() -> str:
     value |= ((rand >> 62) & 0xFFF) << 64  # 12 random bits
     value |= 0b10 << 62  # RFC 4122 variant
     value |= rand & ((1 << 62) - 1)
+    with _id_lock:
+        if value <= _last_id:
+            # Same millisecond: step the 62 low random bits forward.
+            value = _last_id + 1 + (rand & 0xFFFF)
+        _last_id = value
     return str(uuid.UUID(int=value))
 
 
