@@ -64,6 +64,8 @@ class Run:
     outcomes: list[Outcome] = field(default_factory=list)
     cut_at: float = 0.0
     restored_at: float = 0.0
+    # When restore began: the outage is [cut_at, restoring_at).
+    restoring_at: float = 0.0
     stop_at: float = 0.0
 
 
@@ -121,6 +123,7 @@ async def _cutter(run: Run, proxy: TcpProxy) -> None:
     await asyncio.to_thread(proxy.cut)
     run.cut_at = time.monotonic()
     await asyncio.sleep(OUTAGE_S)
+    run.restoring_at = time.monotonic()
     await asyncio.to_thread(proxy.restore)
     run.restored_at = time.monotonic()
 
@@ -182,7 +185,7 @@ async def _check(run: Run, url: str) -> dict[str, object]:
     assert max_failed_latency < 5.0, f"a failing request took {max_failed_latency:.2f}s"
 
     during = [
-        o for o in outcomes if o.kind != "health" and run.cut_at <= o.started < run.restored_at
+        o for o in outcomes if o.kind != "health" and run.cut_at <= o.started < run.restoring_at
     ]
     assert during, "no request started during the outage"
     assert all(o.status == 503 for o in during), [(o.kind, o.status) for o in during if o.ok]
