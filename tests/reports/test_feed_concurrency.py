@@ -69,6 +69,8 @@ async def test_concurrent_completions_are_seen_exactly_once(fresh_database_url: 
                     params: dict[str, Any] = {"limit": 3}
                     if cursor:
                         params["after"] = cursor
+                    # Only a poll that started after every writer committed may end it.
+                    writers_done = done.is_set()
                     r = await client.get(
                         "/api/v1/reports/completions", params=params, headers=auth(token)
                     )
@@ -76,7 +78,7 @@ async def test_concurrent_completions_are_seen_exactly_once(fresh_database_url: 
                     body = r.json()
                     seen.extend(body["items"])
                     cursor = body["next_cursor"]
-                    if done.is_set() and not body["items"]:
+                    if writers_done and not body["items"]:
                         return
                     await asyncio.sleep(0.005)
 
