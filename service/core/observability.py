@@ -73,10 +73,11 @@ def configure_logging(level: str, fmt: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope, unmatched: str = "<unmatched>") -> str:
+    """The matched route's path template (``/api/v1/cohorts/{id}``), never the raw path."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "<unmatched>"
+    return path if isinstance(path, str) else unmatched
 
 
 class RequestContextMiddleware:
@@ -119,7 +120,7 @@ class RequestContextMiddleware:
                 extra={
                     "request_id": request_id,
                     "method": scope["method"],
-                    "route": _route_template(scope),
+                    "route": route_template(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "key": state.get("actor_name"),

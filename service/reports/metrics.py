@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.core.auth import ReportActor
 from service.core.db import ReportingSessionDep
 from service.core.errors import problem_responses
+from service.core.observability import route_template
 from service.reports import service
 
 REQUESTS = Counter(
@@ -44,13 +45,6 @@ LATENCY = Histogram(
     ["route", "method", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-
-
-def _route_template(scope: Scope) -> str:
-    """The matched route's path template (``/api/v1/cohorts/{id}``), never the raw path."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
 
 
 class MetricsMiddleware:
@@ -75,7 +69,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            labels = (_route_template(scope), scope["method"], str(status))
+            labels = (route_template(scope, unmatched="unmatched"), scope["method"], str(status))
             REQUESTS.labels(*labels).inc()
             LATENCY.labels(*labels).observe(time.perf_counter() - start)
 
