@@ -12,7 +12,9 @@ from service.main import create_app
 
 
 def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ENROLL_DATABASE_URL": url}
+    # Wide enough that rich never wraps an error message mid-phrase (it wraps at
+    # 80 columns when there is no terminal, and tmp paths are long).
+    env = {**os.environ, "ENROLL_DATABASE_URL": url, "COLUMNS": "400"}
     return subprocess.run(
         [sys.executable, "-m", "service", *args],
         env=env,

@@ -6,7 +6,9 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants.access import readable_by
@@ -33,6 +35,32 @@ class Existing(NamedTuple):
 
 async def by_cnic(session: AsyncSession, cnic: str) -> Applicant | None:
     return await session.scalar(select(Applicant).where(Applicant.cnic == cnic))
+
+
+def _insert_unless_registered(dialect: str) -> Any:
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert_(applicants)
+        .values({column.name: bindparam(column.name) for column in applicants.c})
+        .on_conflict_do_nothing(index_elements=[applicants.c.cnic])
+        .returning(*applicants.c)
+    )
+
+
+# Built once per dialect: registration is the hottest write path.
+_INSERT_UNLESS_REGISTERED = {
+    dialect: _insert_unless_registered(dialect) for dialect in ("postgresql", "sqlite")
+}
+
+
+async def insert_unless_registered(
+    session: AsyncSession, values: Mapping[str, Any]
+) -> Row[Any] | None:
+    """INSERT the applicant unless its CNIC exists; the new row, or None on a duplicate."""
+    connection = await session.connection()
+    stmt = _INSERT_UNLESS_REGISTERED[connection.dialect.name]
+    result = await connection.execute(stmt, {"updated_by_key_id": None, **values})
+    return result.first()
 
 
 async def readable_by_cnic(session: AsyncSession, actor: Actor, cnic: str) -> Sequence[Applicant]:

@@ -31,8 +31,7 @@ async def register_applicant(
     body: ApplicantCreate, session: SessionDep, actor: RegistrarActor, idem: IdempotencyDep
 ) -> object:
     """Register an applicant (one per CNIC; a duplicate is 409 with `existing_id`)."""
-    applicant = await service.register(session, actor, body)
-    return await idem.respond(201, ApplicantRead.model_validate(applicant))
+    return await idem.respond(201, await service.register(session, actor, body))
 
 
 @router.post(

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants import repository
 from service.applicants.access import can_read, get_readable
-from service.applicants.schemas import ApplicantCreate, ApplicantUpdate
+from service.applicants.schemas import ApplicantCreate, ApplicantRead, ApplicantUpdate
 from service.core.auth import Actor
 from service.core.errors import Conflict
 from service.models import Applicant
-from service.models.base import utcnow
+from service.models.base import new_id, utcnow
 
 
 class DuplicateApplicant(Conflict):
@@ -27,39 +26,37 @@ def _duplicate(actor: Actor, existing: Applicant | None) -> DuplicateApplicant:
     return DuplicateApplicant(detail)
 
 
-async def register(session: AsyncSession, actor: Actor, data: ApplicantCreate) -> Applicant:
-    """Create the applicant; 409 when its CNIC is registered (by anyone)."""
-    existing = await repository.by_cnic(session, data.cnic)
-    if existing is not None:
-        raise _duplicate(actor, existing)
+async def register(session: AsyncSession, actor: Actor, data: ApplicantCreate) -> ApplicantRead:
+    """Create the applicant; 409 when its CNIC is registered (by anyone).
+
+    One ``INSERT ... ON CONFLICT (cnic) DO NOTHING RETURNING``: the unique
+    index decides between concurrent registrations of one CNIC (the second
+    waits for the first to commit, then inserts nothing) without a pre-check
+    query or a savepoint on the hot path.
+    """
     now = utcnow()
-    applicant = Applicant(
-        cnic=data.cnic,
-        full_name=data.full_name,
-        date_of_birth=data.date_of_birth,
-        gender=data.gender.value,
-        email=data.email,
-        phone=data.phone,
-        province=data.province.value,
-        district=data.district,
-        education_level=data.education_level.value,
-        consent_at=now,
-        created_at=now,
-        updated_at=now,
-        created_by_key_id=actor.key_id,
+    row = await repository.insert_unless_registered(
+        session,
+        {
+            "id": new_id(),
+            "cnic": data.cnic,
+            "full_name": data.full_name,
+            "date_of_birth": data.date_of_birth,
+            "gender": data.gender.value,
+            "email": data.email,
+            "phone": data.phone,
+            "province": data.province.value,
+            "district": data.district,
+            "education_level": data.education_level.value,
+            "consent_at": now,
+            "created_at": now,
+            "updated_at": now,
+            "created_by_key_id": actor.key_id,
+        },
     )
-    try:
-        # A concurrent registration of the same CNIC may commit between the
-        # check above and this insert; the unique index decides, and the
-        # savepoint keeps the session usable to report the winner.
-        async with session.begin_nested():
-            session.add(applicant)
-    except IntegrityError:
-        winner = await repository.by_cnic(session, data.cnic)
-        if winner is None:
-            raise
-        raise _duplicate(actor, winner) from None
-    return applicant
+    if row is None:
+        raise _duplicate(actor, await repository.by_cnic(session, data.cnic))
+    return ApplicantRead.model_validate(row)
 
 
 async def get(session: AsyncSession, actor: Actor, applicant_id: str) -> Applicant:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -67,14 +67,17 @@ class Idempotency:
     session: AsyncSession
     record: IdempotencyRecord | None
 
-    async def respond(self, status: int, payload: BaseModel | Any) -> JSONResponse:
-        content = jsonable_encoder(payload)
+    async def respond(self, status: int, payload: BaseModel | Any) -> Response:
+        if isinstance(payload, BaseModel):
+            body = payload.model_dump_json()
+        else:
+            body = json.dumps(jsonable_encoder(payload), separators=(",", ":"), ensure_ascii=False)
         if self.record is not None:
             self.record.status_code = status
-            self.record.response_body = json.dumps(content, separators=(",", ":"))
+            self.record.response_body = body
             self.record.completed_at = utcnow()
             await self.session.flush()
-        return JSONResponse(content, status_code=status)
+        return Response(body, status_code=status, media_type="application/json")
 
 
 async def _find(

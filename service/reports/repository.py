@@ -21,8 +21,10 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     literal_column,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -77,18 +79,16 @@ async def targets(session: AsyncSession) -> list[tuple[Target, list[str]]]:
 
 
 async def counters(session: AsyncSession, window_start: date) -> Counters:
-    out = Counters()
-    rows = await session.execute(
+    """Every counter the progress report needs, in one round trip (UNION ALL of four sums)."""
+    p_all = select(
+        literal("programme").label("kind"),
+        ReportProgrammeCount.programme_id.label("owner"),
+        ReportProgrammeCount.metric.label("metric"),
+        func.sum(ReportProgrammeCount.n).label("n"),
+    ).group_by(ReportProgrammeCount.programme_id, ReportProgrammeCount.metric)
+    p_window = (
         select(
-            ReportProgrammeCount.programme_id,
-            ReportProgrammeCount.metric,
-            func.sum(ReportProgrammeCount.n),
-        ).group_by(ReportProgrammeCount.programme_id, ReportProgrammeCount.metric)
-    )
-    for programme_id, metric, n in rows:
-        out.programme[programme_id][metric] = int(n or 0)
-    rows = await session.execute(
-        select(
+            literal("programme_window"),
             ReportProgrammeDaily.programme_id,
             ReportProgrammeDaily.metric,
             func.sum(ReportProgrammeDaily.n),
@@ -96,20 +96,31 @@ async def counters(session: AsyncSession, window_start: date) -> Counters:
         .where(ReportProgrammeDaily.day >= window_start)
         .group_by(ReportProgrammeDaily.programme_id, ReportProgrammeDaily.metric)
     )
-    for programme_id, metric, n in rows:
-        out.programme_window[programme_id][metric] = int(n or 0)
-    trainees = await session.execute(
-        select(ReportTargetCount.target_id, func.sum(ReportTargetCount.n)).group_by(
-            ReportTargetCount.target_id
+    t_all = select(
+        literal("target"), ReportTargetCount.target_id, literal(""), func.sum(ReportTargetCount.n)
+    ).group_by(ReportTargetCount.target_id)
+    t_window = (
+        select(
+            literal("target_window"),
+            ReportTargetDaily.target_id,
+            literal(""),
+            func.sum(ReportTargetDaily.n),
         )
-    )
-    out.target_trainees = {target_id: int(n or 0) for target_id, n in trainees}
-    window = await session.execute(
-        select(ReportTargetDaily.target_id, func.sum(ReportTargetDaily.n))
         .where(ReportTargetDaily.day >= window_start)
         .group_by(ReportTargetDaily.target_id)
     )
-    out.target_window = {target_id: int(n or 0) for target_id, n in window}
+    out = Counters()
+    rows = await session.execute(union_all(p_all, p_window, t_all, t_window))
+    for kind, owner, metric, n in rows:
+        value = int(n or 0)
+        if kind == "programme":
+            out.programme[owner][metric] = value
+        elif kind == "programme_window":
+            out.programme_window[owner][metric] = value
+        elif kind == "target":
+            out.target_trainees[owner] = value
+        else:
+            out.target_window[owner] = value
     return out
 
 
