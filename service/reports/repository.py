@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -325,3 +326,63 @@ def completions_export(full: bool) -> Select[Any]:
         .where(Enrollment.status == "completed")
     )
     return _joined(stmt).order_by(Enrollment.id)
+
+
+def completions_export_text(*, full: bool, masked: bool) -> str:
+    """The export as one PostgreSQL query whose columns are already the CSV's text.
+
+    For ``COPY (...) TO STDOUT``: the database formats every field exactly as the
+    Python export does (masked CNIC, age band, ``87``/``87.5`` numbers, ISO
+    timestamps in UTC with ``Z`` and microseconds only when non-zero).
+    """
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    completed = func.timezone("UTC", completion_time())
+    stamp = (
+        func.to_char(completed, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'"))
+        + case(
+            (func.date_trunc("second", completed) == completed, ""),
+            else_=func.to_char(completed, literal_column("'.US'")),
+        )
+        + "Z"
+    )
+    cnic: ColumnElement[Any] = Applicant.cnic.expression
+    if masked:
+        cnic = "*****-*******-" + func.right(Applicant.cnic, 1)
+    columns: list[ColumnElement[Any]] = [
+        Enrollment.id.label("enrollment_id"),
+        Enrollment.applicant_id.label("applicant_id"),
+        cnic.label("cnic"),
+        Programme.code.label("programme"),
+        Cohort.code.label("cohort"),
+        Cohort.track.label("track"),
+        Centre.code.label("centre"),
+        Applicant.province.label("province"),
+        Applicant.district.label("district"),
+        Applicant.gender.label("gender"),
+        age_band_sql("postgresql").label("age_band"),
+        Enrollment.score.label("score"),
+        Enrollment.attendance.label("attendance"),
+        stamp.label("completed_at"),
+        Certificate.code.label("certificate_code"),
+    ]
+    if full:
+        columns += [
+            Applicant.full_name.label("full_name"),
+            Applicant.email.label("email"),
+            Applicant.phone.label("phone"),
+        ]
+    stmt = (
+        select(*columns)
+        .select_from(Enrollment)
+        .join(
+            Certificate,
+            and_(Certificate.enrollment_id == Enrollment.id, Certificate.revoked_at.is_(None)),
+        )
+        .where(Enrollment.status == "completed")
+    )
+    compiled = (
+        _joined(stmt)
+        .order_by(Enrollment.id)
+        .compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    )
+    return str(compiled)

@@ -81,7 +81,7 @@ async def get_completions_csv(
     full = fields == "full"
     if full and not actor.is_staff_or_admin:
         raise Forbidden("Only staff and admin keys may export contact details.")
-    rows = service.export_csv(reporting_db.sessionmaker, actor, full=full)
+    rows = service.export_csv(reporting_db, actor, full=full)
     return StreamingResponse(
         rows,
         media_type="text/csv; charset=utf-8",

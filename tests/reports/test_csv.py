@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.core.auth import Actor
+from service.core.db import Database
+from service.models import Applicant, Enrollment
+from service.models.enums import Role
+from service.reports.service import _export_rows
 from tests.factories import auth, make_key
 from tests.reports.fixtures import build_world
 
@@ -94,3 +101,51 @@ async def test_empty_export_has_the_header(
     r = await client.get(URL, headers=auth(await make_key(session, "reporter")))
     assert r.status_code == 200
     assert r.text.splitlines() == [r.text.splitlines()[0]]
+
+
+@pytest.mark.parametrize("fields", ["standard", "full"])
+async def test_export_matches_the_python_formatter_field_by_field(
+    client: httpx.AsyncClient, session: AsyncSession, database: Database, fields: str
+) -> None:
+    """PostgreSQL formats the rows in SQL (COPY); every field must read as the
+    Python formatter (the SQLite path) writes it: fractional and whole scores,
+    timestamps with and without microseconds, quotes and commas, Urdu."""
+    world = await build_world(session)
+    a, b = world.enrollments["A-isb"], world.enrollments["B-isb"]
+    await session.execute(
+        update(Enrollment)
+        .where(Enrollment.id == a.id)
+        .values(score=87.5, attendance=66.25, completed_at=datetime(2026, 3, 4, 5, 6, 7, 890, UTC))
+    )
+    await session.execute(
+        update(Enrollment).where(Enrollment.id == b.id).values(completed_at=None, score=None)
+    )
+    await session.execute(
+        update(Applicant)
+        .where(Applicant.id == world.people["A"].id)
+        .values(full_name='عائشہ "Ayesha", خان', district="Dera Ghazi, Khan")
+    )
+    await session.flush()
+    headers = auth(await make_key(session, "reporter" if fields == "standard" else "admin"))
+    r = await client.get(URL, params={"fields": fields}, headers=headers)
+    assert r.status_code == 200
+    got = parse(r.text)
+    actor = Actor(key_id="k", name="k", role=Role.reporter if fields == "standard" else Role.admin)
+    expected_text = "".join(
+        [
+            chunk
+            async for chunk in _export_rows(
+                database.sessionmaker, masked=not actor.is_staff_or_admin, full=fields == "full"
+            )
+        ]
+    )
+    expected = parse(expected_text)
+    assert r.text.splitlines()[0] == expected_text.splitlines()[0]
+    assert got == expected
+    row = next(x for x in got if x["enrollment_id"] == a.id)
+    assert (row["score"], row["attendance"]) == ("87.5", "66.25")
+    assert row["completed_at"] == "2026-03-04T05:06:07.000890Z"
+    assert row["district"] == "Dera Ghazi, Khan"
+    b_row = next(x for x in got if x["enrollment_id"] == b.id)
+    assert b_row["score"] == ""
+    assert b_row["completed_at"].endswith("T10:00:00Z")  # the certificate's issue time
