@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Float, String, column, insert, or_, select, update, values
 from sqlalchemy.exc import IntegrityError
@@ -160,52 +161,72 @@ async def candidates_for_rows(
     return [Candidate(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
+# Rows per statement in the bulk paths. Each completed row runs the report
+# triggers (about a millisecond at a million enrollments), so one statement for
+# a 5,000-row batch could outlast the statement timeout; chunks stay far inside it.
+BULK_CHUNK = 500
+
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T]) -> list[Sequence[T]]:
+    return [items[i : i + BULK_CHUNK] for i in range(0, len(items), BULK_CHUNK)]
+
+
 async def mark_many_completed(
     session: AsyncSession, outcomes: Sequence[Outcome], *, at: datetime, key_id: str
 ) -> set[str]:
-    """One UPDATE ... FROM (VALUES ...): the ids that were still enrolled and changed.
+    """UPDATE ... FROM (VALUES ...) per chunk: the ids that were still enrolled and changed.
 
     The VALUES list is a CTE (``WITH outcomes(cols) AS (VALUES ...)``) rather than
     ``FROM (VALUES ...) AS v(cols)``: SQLite has no column list on a VALUES alias,
     both databases take the CTE.
     """
-    if not outcomes:
-        return set()
-    data = (
-        values(
-            column("id", String),
-            column("status", String),
-            column("score", Float),
-            column("attendance", Float),
-            name="outcomes",
+    changed: set[str] = set()
+    for chunk in _chunks(outcomes):
+        data = (
+            values(
+                column("id", String),
+                column("status", String),
+                column("score", Float),
+                column("attendance", Float),
+                name="outcomes",
+            )
+            .data([(o.enrollment_id, o.status, o.score, o.attendance) for o in chunk])
+            .cte("outcomes")
         )
-        .data([(o.enrollment_id, o.status, o.score, o.attendance) for o in outcomes])
-        .cte("outcomes")
-    )
-    result = await session.execute(
-        update(Enrollment)
-        .where(Enrollment.id == data.c.id, Enrollment.status == EnrollmentStatus.enrolled)
-        .values(
-            status=data.c.status,
-            score=data.c.score,
-            attendance=data.c.attendance,
-            completed_at=at,
-            completed_by_key_id=key_id,
-            updated_at=at,
+        result = await session.execute(
+            update(Enrollment)
+            .where(Enrollment.id == data.c.id, Enrollment.status == EnrollmentStatus.enrolled)
+            .values(
+                status=data.c.status,
+                score=data.c.score,
+                attendance=data.c.attendance,
+                completed_at=at,
+                completed_by_key_id=key_id,
+                updated_at=at,
+            )
+            .returning(Enrollment.id)
+            .execution_options(synchronize_session=False)
         )
-        .returning(Enrollment.id)
-        .execution_options(synchronize_session=False)
-    )
-    return set(result.scalars())
+        changed.update(result.scalars())
+    return changed
 
 
 async def issue_certificates(
     session: AsyncSession, enrollment_ids: Sequence[str], programme_code: str, *, at: datetime
 ) -> dict[str, str]:
-    """One multi-row INSERT of fresh codes; on the (astronomically rare) collision
-    of a code with an existing one, the batch is retried with new codes."""
-    if not enrollment_ids:
-        return {}
+    """Multi-row INSERTs of fresh codes, a chunk at a time; on the (astronomically
+    rare) collision of a code with an existing one, the chunk is retried with new codes."""
+    issued: dict[str, str] = {}
+    for chunk in _chunks(enrollment_ids):
+        issued.update(await _issue_chunk(session, chunk, programme_code, at=at))
+    return issued
+
+
+async def _issue_chunk(
+    session: AsyncSession, enrollment_ids: Sequence[str], programme_code: str, *, at: datetime
+) -> dict[str, str]:
     for attempt in range(1, CODE_ATTEMPTS + 1):
         issued = {eid: codes.generate(programme_code) for eid in enrollment_ids}
         if len(set(issued.values())) < len(issued):

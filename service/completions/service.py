@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import TypeAdapter
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.completions import codes, repository
@@ -213,9 +212,6 @@ def _plan(
     return plans
 
 
-BULK_TIMEOUT_MS = 120_000
-
-
 async def complete_many(
     session: AsyncSession, actor: Actor, cohort_id: str, rows: Sequence[ParsedRow]
 ) -> list[CompletionResult]:
@@ -225,10 +221,6 @@ async def complete_many(
         raise NotFound("No cohort with this id.")
     if not actor.covers_centre(found.cohort.centre_id):
         raise Forbidden("This key does not cover the cohort's centre.")
-    if session.get_bind().dialect.name == "postgresql":
-        # Thousands of rows, each maintaining the report counters by trigger: this one
-        # transaction gets a longer budget than the default statement timeout.
-        await session.execute(text(f"SET LOCAL statement_timeout = {BULK_TIMEOUT_MS}"))
     cohort = await repository.lock_cohort(session, cohort_id)
     if cohort is None:
         raise NotFound("No cohort with this id.")

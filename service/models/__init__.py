@@ -12,6 +12,7 @@ from service.models.enrollment_event import EnrollmentEvent
 from service.models.idempotency import IdempotencyRecord
 from service.models.programme import Programme
 from service.models.report_applicant_programme import ReportApplicantProgramme
+from service.models.report_breakdown_count import ReportBreakdownCount
 from service.models.report_feed import ReportFeedEntry
 from service.models.report_feed_counter import ReportFeedCounter
 from service.models.report_programme_count import ReportProgrammeCount
@@ -33,6 +34,7 @@ __all__ = [
     "IdempotencyRecord",
     "Programme",
     "ReportApplicantProgramme",
+    "ReportBreakdownCount",
     "ReportFeedCounter",
     "ReportFeedEntry",
     "ReportProgrammeCount",

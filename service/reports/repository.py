@@ -38,6 +38,7 @@ from service.models import (
     Cohort,
     Enrollment,
     Programme,
+    ReportBreakdownCount,
     ReportFeedEntry,
     ReportProgrammeCount,
     ReportProgrammeDaily,
@@ -157,13 +158,16 @@ def age_band(age: int) -> str:
     return "under-15"
 
 
-def age_band_sql(dialect: str) -> ColumnElement[Any]:
-    age = age_at_start(dialect)
+def band_sql(age: ColumnElement[int]) -> ColumnElement[str]:
     whens: list[tuple[ColumnElement[bool], str]] = []
     for low, high, label in AGE_BANDS:
         cond = age >= low if high is None else and_(age >= low, age <= high)
         whens.append((cond, label))
     return case(*whens, else_="under-15")
+
+
+def age_band_sql(dialect: str) -> ColumnElement[Any]:
+    return band_sql(age_at_start(dialect))
 
 
 def month_sql(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -209,7 +213,43 @@ async def breakdown(
     date_from: date | None,
     date_to: date | None,
 ) -> list[tuple[str, int]]:
-    """(key, count) per value of ``dimension``: one GROUP BY over the base rows."""
+    """(key, count) per value of ``dimension``.
+
+    On PostgreSQL, enrollments and completions sum the trigger-maintained
+    ``report_breakdown_counts``; trainees (distinct people, not additive) and
+    SQLite group the base rows.
+    """
+    if dialect == "postgresql" and metric in ("enrollments", "completions"):
+        return await breakdown_from_counts(
+            session,
+            dimension=dimension,
+            metric=metric,
+            programme_id=programme_id,
+            date_from=date_from,
+            date_to=date_to,
+        )
+    return await breakdown_from_rows(
+        session,
+        dialect=dialect,
+        dimension=dimension,
+        metric=metric,
+        programme_id=programme_id,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+async def breakdown_from_rows(
+    session: AsyncSession,
+    *,
+    dialect: str,
+    dimension: str,
+    metric: str,
+    programme_id: str | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> list[tuple[str, int]]:
+    """One GROUP BY over the base rows (what the counts must always agree with)."""
     if metric == "enrollments":
         when: ColumnElement[Any] = Enrollment.created_at.expression
         stmt: Select[Any] = select().select_from(Enrollment).where(Enrollment.status.in_(SEATED))
@@ -243,6 +283,42 @@ async def breakdown(
         stmt = stmt.where(when < _day_start(date_to + timedelta(days=1)))
     stmt = stmt.group_by(key)
     rows = (await session.execute(stmt)).all()
+    return sorted(((str(k), int(n)) for k, n in rows if n), key=lambda r: r[0])
+
+
+async def breakdown_from_counts(
+    session: AsyncSession,
+    *,
+    dimension: str,
+    metric: str,
+    programme_id: str | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> list[tuple[str, int]]:
+    counts = ReportBreakdownCount
+    keys: dict[str, ColumnElement[Any]] = {
+        "province": counts.province.expression,
+        "district": counts.district.expression,
+        "gender": counts.gender.expression,
+        "age_band": band_sql(counts.age.expression),
+        "track": Cohort.track.expression,
+        "centre": Centre.code.expression,
+        "cohort": Cohort.code.expression,
+        "month": func.to_char(counts.day, "YYYY-MM"),
+    }
+    key = keys[dimension].label("key")
+    stmt = select(key, func.sum(counts.n)).where(counts.metric == metric)
+    if dimension in ("track", "centre", "cohort") or programme_id is not None:
+        stmt = stmt.join(Cohort, Cohort.id == counts.cohort_id)
+    if dimension == "centre":
+        stmt = stmt.join(Centre, Centre.id == Cohort.centre_id)
+    if programme_id is not None:
+        stmt = stmt.where(Cohort.programme_id == programme_id)
+    if date_from is not None:
+        stmt = stmt.where(counts.day >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(counts.day <= date_to)
+    rows = (await session.execute(stmt.group_by(key))).all()
     return sorted(((str(k), int(n)) for k, n in rows if n), key=lambda r: r[0])
 
 

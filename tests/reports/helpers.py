@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import (
+    Applicant,
     Certificate,
     Cohort,
     Enrollment,
     ReportApplicantProgramme,
+    ReportBreakdownCount,
     ReportProgrammeCount,
     ReportProgrammeDaily,
     ReportTargetCount,
@@ -134,3 +136,48 @@ async def assert_counters_exact(session: AsyncSession) -> None:
     actual = await actual_counters(session)
     for name in expected:
         assert actual[name] == expected[name], name
+    if session.get_bind().dialect.name == "postgresql":
+        assert await actual_breakdown_counts(session) == await expected_breakdown_counts(session)
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+async def expected_breakdown_counts(session: AsyncSession) -> Counter[tuple[Any, ...]]:
+    """``report_breakdown_counts`` recomputed in Python from the base rows."""
+    rows = await session.execute(
+        select(
+            Enrollment.cohort_id,
+            Enrollment.status,
+            Enrollment.created_at,
+            Enrollment.completed_at,
+            Certificate.issued_at,
+            Certificate.revoked_at,
+            Applicant.province,
+            Applicant.district,
+            Applicant.gender,
+            Applicant.date_of_birth,
+            Cohort.start_date,
+        )
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .join(Applicant, Applicant.id == Enrollment.applicant_id)
+        .outerjoin(Certificate, Certificate.enrollment_id == Enrollment.id)
+    )
+    out: Counter[tuple[Any, ...]] = Counter()
+    for r in rows:
+        who = (r.province, r.district, r.gender, _age(r.date_of_birth, r.start_date))
+        if r.status in SEATED:
+            out[(r.cohort_id, "enrollments", _day(r.created_at), *who)] += 1
+        if r.status == "completed" and r.issued_at is not None and r.revoked_at is None:
+            done = r.completed_at or r.issued_at
+            out[(r.cohort_id, "completions", _day(done), *who)] += 1
+    return out
+
+
+async def actual_breakdown_counts(session: AsyncSession) -> Counter[tuple[Any, ...]]:
+    c = ReportBreakdownCount
+    rows = await session.execute(
+        select(c.cohort_id, c.metric, c.day, c.province, c.district, c.gender, c.age, c.n)
+    )
+    return Counter({tuple(r[:7]): int(r.n) for r in rows if r.n})

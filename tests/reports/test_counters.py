@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Certificate, Enrollment, Target, target_programmes
+from service.models import Applicant, Certificate, Cohort, Enrollment, Target, target_programmes
 from tests.factories import (
     make_applicant,
     make_certificate,
@@ -112,6 +112,29 @@ async def test_counters_reconcile_after_random_mix(session: AsyncSession) -> Non
             doomed = [i for i in ids[3:8] if i not in with_cert]
             await session.execute(delete(Enrollment).where(Enrollment.id.in_(doomed)))
             enrollments = [e for e in enrollments if e.id not in doomed]
+        await assert_counters_exact(session)
+
+    # What moves only the breakdown counts: an applicant's attributes, a cohort's start date.
+    for step in range(6):
+        who = rng.sample(people, 4)
+        if step % 2 == 0:
+            await session.execute(
+                update(Applicant)
+                .where(Applicant.id.in_([a.id for a in who]))
+                .values(province=rng.choice(["sindh", "kp", "ict"]), district=f"D{step}")
+            )
+            await session.execute(
+                update(Applicant)
+                .where(Applicant.id == who[0].id)
+                .values(gender="transgender", date_of_birth=date(1990 + step, 6, 15))
+            )
+        else:
+            moved = rng.choice(cohorts)
+            await session.execute(
+                update(Cohort)
+                .where(Cohort.id == moved.id)
+                .values(start_date=date(2020 - step, 1 + step, 1 + step))
+            )
         await assert_counters_exact(session)
 
     # The mix did produce trainees, revocations and completions in and out of the window.

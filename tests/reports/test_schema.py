@@ -18,8 +18,19 @@ PG_TRIGGERS = {
     "report_certificates_upd",
     "report_certificates_del",
     "report_target_programmes_chg",
+    # 0003: the breakdown counts (PostgreSQL only).
+    "report_cube_enrollments_ins",
+    "report_cube_enrollments_upd",
+    "report_cube_enrollments_del",
+    "report_cube_certificates_ins",
+    "report_cube_certificates_upd",
+    "report_cube_certificates_del",
+    "report_cube_applicants_upd",
+    "report_cube_cohorts_upd",
 }
-SQLITE_TRIGGERS = PG_TRIGGERS - {"report_target_programmes_chg"} | {
+SQLITE_TRIGGERS = {t for t in PG_TRIGGERS if not t.startswith("report_cube_")} - {
+    "report_target_programmes_chg"
+} | {
     "report_certificates_feed_ins",
     "report_certificates_feed_revoke",
     "report_certificates_feed_unrevoke",
