@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest bench fuzz clean
+.PHONY: run test install lint typecheck pytest bench sizes fuzz clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -36,6 +36,10 @@ pytest: install
 ## Benchmarks against local PostgreSQL (needs wrk); writes docs/benchmarks.md. BENCH_ARGS="--only register --duration 3"
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+## Table and index sizes at 100k and 1M applicants (local PostgreSQL); writes docs/table_sizes.md.
+sizes: install
+	$(PY) bench/table_sizes.py
 
 ## Deeper schema fuzzing: FUZZ_EXAMPLES cases per operation, mode and role, random seed.
 fuzz: install

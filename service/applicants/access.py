@@ -24,9 +24,18 @@ def readable_by(actor: Actor) -> ColumnElement[bool]:
 
 
 def can_read(actor: Actor, applicant: Applicant) -> bool:
+    return can_read_registered_by(actor, applicant.created_by_key_id)
+
+
+def can_read_registered_by(actor: Actor, created_by_key_id: str | None) -> bool:
+    """``can_read`` for an applicant known only by the key that registered it."""
     if actor.role in (Role.admin, Role.staff):
         return True
-    return actor.role is Role.client and applicant.created_by_key_id == actor.key_id
+    return actor.role is Role.client and created_by_key_id == actor.key_id
+
+
+def applicant_not_found() -> NotFound:
+    return NotFound("No applicant with this id.")
 
 
 async def get_readable(session: AsyncSession, actor: Actor, applicant_id: str) -> Applicant:
@@ -35,5 +44,5 @@ async def get_readable(session: AsyncSession, actor: Actor, applicant_id: str) -
         select(Applicant).where(Applicant.id == applicant_id, readable_by(actor))
     )
     if applicant is None:
-        raise NotFound("No applicant with this id.")
+        raise applicant_not_found()
     return applicant
