@@ -325,3 +325,22 @@ async def test_import_roles_and_missing_file(
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "file"
     assert await count(session) == 0
+
+
+async def test_three_batches_overlapping_writes_keep_file_order(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Batches are written while the next is parsed; the result must be as if one
+    after another: a CNIC updated in batch 3 ends with batch 3's values, errors in
+    every batch are reported by their line numbers."""
+    token = await make_key(session, "staff")
+    rows = [csv_row() for _ in range(2 * BATCH_SIZE + 5)]
+    rows[BATCH_SIZE + 3] = dict(rows[BATCH_SIZE + 3], phone="not a phone")
+    rows.append(dict(rows[1], district="Sialkot"))  # updates a row of batch 1
+    rows.append(dict(rows[BATCH_SIZE + 10], email="later@example.pk"))  # and one of batch 2
+    body = report(await upload(client, token, csv_bytes(rows)))
+    assert (body["created"], body["updated"], body["unchanged"]) == (2 * BATCH_SIZE + 4, 2, 0)
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(BATCH_SIZE + 5, "phone")]  # type: ignore[attr-defined]
+    assert await count(session) == 2 * BATCH_SIZE + 4
+    assert (await by_cnic(session, str(rows[1]["cnic"]))).district == "Sialkot"
+    assert (await by_cnic(session, str(rows[BATCH_SIZE + 10]["cnic"]))).email == "later@example.pk"
