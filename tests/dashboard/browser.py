@@ -62,9 +62,25 @@ def chromium(user_data_dir: Path) -> Iterator[Any]:
 
 
 def navigate(driver: Any, action: Any) -> None:
-    """Run a click or form submit and wait until the next page has loaded."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    action()
+    """Run a click or form submit and wait until the next page has loaded.
+
+    ``action`` should find its element itself (a lambda), so that it can be run
+    again when Chromium reports the element's node as gone from the document:
+    seen once in CI, right after a page load, before any click had happened.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    for attempt in range(3):
+        old = driver.find_element(By.TAG_NAME, "html")
+        try:
+            action()
+            break
+        except (StaleElementReferenceException, WebDriverException) as exc:
+            stale = isinstance(exc, StaleElementReferenceException) or (
+                "does not belong to the document" in str(exc)
+            )
+            if not stale or attempt == 2:
+                raise
     WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
     WebDriverWait(driver, 20).until(
         lambda d: (

@@ -61,13 +61,18 @@ async def _arrange(url: str) -> dict[str, str]:
 
 def _sign_in(driver: Any, base: str, token: str) -> None:
     driver.get(f"{base}/dashboard/login")
-    field = driver.find_element(By.NAME, "api_key")
-    field.send_keys(token)
-    navigate(driver, field.submit)
+
+    def submit() -> None:
+        field = driver.find_element(By.NAME, "api_key")
+        field.clear()
+        field.send_keys(token)
+        field.submit()
+
+    navigate(driver, submit)
 
 
 def _sign_out(driver: Any) -> None:
-    navigate(driver, driver.find_element(By.CSS_SELECTOR, "form.logout button").click)
+    navigate(driver, lambda: driver.find_element(By.CSS_SELECTOR, "form.logout button").click())
 
 
 def _text(driver: Any, selector: str) -> str:
