@@ -383,15 +383,16 @@ async def feed_page(session: AsyncSession, *, after: int, limit: int) -> Sequenc
     return (await session.execute(stmt)).all()
 
 
-def completions_export(full: bool) -> Select[Any]:
-    """Every live completion, oldest enrollment first, for the streamed CSV."""
-    columns = _completion_columns()
-    if full:
-        columns += [
-            Applicant.full_name.label("full_name"),
-            Applicant.email.label("email"),
-            Applicant.phone.label("phone"),
-        ]
+def _contact_columns() -> list[KeyedColumnElement[Any]]:
+    return [
+        Applicant.full_name.label("full_name"),
+        Applicant.email.label("email"),
+        Applicant.phone.label("phone"),
+    ]
+
+
+def _live_completions(columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    """``columns`` for every live completion, oldest enrollment first (both CSV exports)."""
     stmt = (
         select(*columns)
         .select_from(Enrollment)
@@ -402,6 +403,11 @@ def completions_export(full: bool) -> Select[Any]:
         .where(Enrollment.status == "completed")
     )
     return _joined(stmt).order_by(Enrollment.id)
+
+
+def completions_export(full: bool) -> Select[Any]:
+    """Every live completion, oldest enrollment first, for the streamed CSV."""
+    return _live_completions(_completion_columns() + (_contact_columns() if full else []))
 
 
 def completions_export_text(*, full: bool, masked: bool) -> str:
@@ -442,23 +448,8 @@ def completions_export_text(*, full: bool, masked: bool) -> str:
         Certificate.code.label("certificate_code"),
     ]
     if full:
-        columns += [
-            Applicant.full_name.label("full_name"),
-            Applicant.email.label("email"),
-            Applicant.phone.label("phone"),
-        ]
-    stmt = (
-        select(*columns)
-        .select_from(Enrollment)
-        .join(
-            Certificate,
-            and_(Certificate.enrollment_id == Enrollment.id, Certificate.revoked_at.is_(None)),
-        )
-        .where(Enrollment.status == "completed")
-    )
-    compiled = (
-        _joined(stmt)
-        .order_by(Enrollment.id)
-        .compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        columns += _contact_columns()
+    compiled = _live_completions(columns).compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}
     )
     return str(compiled)
