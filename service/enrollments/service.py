@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants.access import applicant_not_found, can_read_registered_by, get_readable
+from service.applicants.normalise import age_on
 from service.cohorts import repository as cohorts_repo
 from service.cohorts.repository import AnyRow, LockedCohort
 from service.core.auth import Actor
@@ -57,10 +58,6 @@ def check_centre(actor: Actor, centre_id: str) -> None:
     """Staff act only on cohorts of the centres their key covers (cohorts are not secret: 403)."""
     if actor.role is Role.staff and not actor.covers_centre(centre_id):
         raise Forbidden("This key is not scoped to the cohort's centre.")
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def to_read(row: AnyRow) -> EnrollmentRead:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.applicants.normalise import age_on
 from service.core.auth import Actor
 from service.core.db import Database
 from service.core.errors import ValidationFailed
@@ -206,10 +207,7 @@ def decode_feed_cursor(cursor: str | None) -> int:
 
 
 def _age_band(row: Any) -> str:
-    born: date = row.date_of_birth
-    start: date = row.start_date
-    age = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
-    return repository.age_band(age)
+    return repository.age_band(age_on(row.date_of_birth, row.start_date))
 
 
 async def feed(session: AsyncSession, actor: Actor, *, after: str | None, limit: int) -> Feed:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.applicants.normalise import age_on
 from service.models import (
     Applicant,
     Certificate,
@@ -140,10 +141,6 @@ async def assert_counters_exact(session: AsyncSession) -> None:
         assert await actual_breakdown_counts(session) == await expected_breakdown_counts(session)
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 async def expected_breakdown_counts(session: AsyncSession) -> Counter[tuple[Any, ...]]:
     """``report_breakdown_counts`` recomputed in Python from the base rows."""
     rows = await session.execute(
@@ -166,7 +163,7 @@ async def expected_breakdown_counts(session: AsyncSession) -> Counter[tuple[Any,
     )
     out: Counter[tuple[Any, ...]] = Counter()
     for r in rows:
-        who = (r.province, r.district, r.gender, _age(r.date_of_birth, r.start_date))
+        who = (r.province, r.district, r.gender, age_on(r.date_of_birth, r.start_date))
         if r.status in SEATED:
             out[(r.cohort_id, "enrollments", _day(r.created_at), *who)] += 1
         if r.status == "completed" and r.issued_at is not None and r.revoked_at is None:
