@@ -258,18 +258,6 @@ async def enroll_in_one_statement(
     return (await session.execute(_ENROLL, params)).first()
 
 
-async def live_enrollment_id(
-    session: AsyncSession, cohort_id: str, applicant_id: str
-) -> str | None:
-    return await session.scalar(
-        select(Enrollment.id).where(
-            Enrollment.cohort_id == cohort_id,
-            Enrollment.applicant_id == applicant_id,
-            Enrollment.status.in_(LIVE_STATUSES),
-        )
-    )
-
-
 def is_live_duplicate(exc: Exception) -> bool:
     """Whether an IntegrityError comes from the one-live-enrollment unique index."""
     text = str(getattr(exc, "orig", exc))

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,34 +77,34 @@ async def enroll(
     session: AsyncSession, actor: Actor, cohort_id: str, applicant_id: str
 ) -> EnrollmentRead:
     """Enrol while seats remain, else join the end of the waitlist."""
+    # One unlocked read to refuse early; the unique index catches a racing twin.
+    found = await repository.snapshot(session, cohort_id, applicant_id)
+    if found is None or not can_read_registered_by(actor, found.created_by_key_id):
+        raise applicant_not_found()
+    if found.cohort is None:
+        raise cohort_not_found()
+    if found.cohort.live_enrollment_id is not None:
+        # Staff outside the cohort's centre get 403, not the id of an enrollment they may not see.
+        check_centre(actor, found.cohort.centre_id)
+        raise _already_enrolled(found.cohort.live_enrollment_id)
+    _check_takes(actor, found.cohort, found.date_of_birth)
     if session.get_bind().dialect.name == "postgresql":
-        done = await _enroll_fast(session, actor, cohort_id, applicant_id)
+        done = await _enroll_in_one_statement(session, actor, found, found.cohort)
         if done is not None:
             return done
-    applicant = await get_readable(session, actor, applicant_id)
-    # A cheap check before the lock; the unique index catches a racing twin.
-    existing = await repository.live_enrollment_id(session, cohort_id, applicant.id)
-    if existing is not None:
-        # Staff outside the cohort's centre get 403, not the id of an enrollment they may not see.
-        centre_id = await session.scalar(select(Cohort.centre_id).where(Cohort.id == cohort_id))
-        if centre_id is not None:
-            check_centre(actor, centre_id)
-        raise _already_enrolled(existing)
 
+    # Decide under the cohort's lock: SQLite, or the cohort changed since the read.
     cohort = await repository.claim_place(session, cohort_id)
     if cohort is None:
         raise cohort_not_found()
-    check_centre(actor, cohort.centre_id)
-    if cohort.status != CohortStatus.open:
-        raise CohortNotOpen(f"The cohort is {cohort.status}; only open cohorts take enrollments.")
-    _check_age(applicant.date_of_birth, cohort)
+    _check_takes(actor, cohort, found.date_of_birth)
 
     waitlisted = cohort.waitlist_length > 0
     status = E.waitlisted if waitlisted else E.enrolled
     enrollment = Enrollment(
         id=new_id(),  # known before the flush, for the event row
         cohort_id=cohort.id,
-        applicant_id=applicant.id,
+        applicant_id=found.applicant_id,
         status=status.value,
         queue_no=cohort.queue_seq,
         created_by_key_id=actor.key_id,
@@ -124,31 +123,30 @@ async def enroll(
     return read
 
 
-async def _enroll_fast(
-    session: AsyncSession, actor: Actor, cohort_id: str, applicant_id: str
-) -> EnrollmentRead | None:
-    """PostgreSQL: check the rules on one unlocked read, then claim the place,
-    insert the enrollment and its event in one statement, so the cohort's lock
-    is held only for that statement and the commit (a hot cohort's limit).
-
-    The statement re-checks, under the lock, that the cohort still has the
-    rules checked here; None when it changed meanwhile (the caller then
-    decides again the slow way, under the lock from the start).
-    """
-    found = await repository.snapshot(session, cohort_id, applicant_id)
-    if found is None or not can_read_registered_by(actor, found.created_by_key_id):
-        raise applicant_not_found()
-    cohort = found.cohort
-    if cohort is None:
-        raise cohort_not_found()
-    if cohort.live_enrollment_id is not None:
-        # Staff outside the cohort's centre get 403, not the id of an enrollment they may not see.
-        check_centre(actor, cohort.centre_id)
-        raise _already_enrolled(cohort.live_enrollment_id)
+def _check_takes(
+    actor: Actor, cohort: LockedCohort | repository.CohortSnapshot, born: date
+) -> None:
+    """The cohort takes this enrollment: the actor's centre scope, open, the age limits."""
     check_centre(actor, cohort.centre_id)
     if cohort.status != CohortStatus.open:
         raise CohortNotOpen(f"The cohort is {cohort.status}; only open cohorts take enrollments.")
-    _check_age(found.date_of_birth, cohort)
+    _check_age(born, cohort)
+
+
+async def _enroll_in_one_statement(
+    session: AsyncSession,
+    actor: Actor,
+    found: repository.EnrollSnapshot,
+    cohort: repository.CohortSnapshot,
+) -> EnrollmentRead | None:
+    """PostgreSQL: claim the place, insert the enrollment and its event in one
+    statement, so the cohort's lock is held only for that statement and the
+    commit (a hot cohort's limit).
+
+    The statement re-checks, under the lock, that the cohort still has the
+    rules the caller checked on its unlocked read; None when it changed
+    meanwhile (the caller then decides again under the lock).
+    """
     try:
         row = await repository.enroll_in_one_statement(
             session,
