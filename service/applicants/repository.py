@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants.access import readable_by
 from service.core.auth import Actor
+from service.core.db import execute_standalone
 from service.models import Applicant
 
 applicants: Table = Applicant.__table__  # type: ignore[assignment]
@@ -57,9 +58,10 @@ async def insert_unless_registered(
     session: AsyncSession, values: Mapping[str, Any]
 ) -> Row[Any] | None:
     """INSERT the applicant unless its CNIC exists; the new row, or None on a duplicate."""
-    connection = await session.connection()
-    stmt = _INSERT_UNLESS_REGISTERED[connection.dialect.name]
-    result = await connection.execute(stmt, {"updated_by_key_id": None, **values})
+    stmt = _INSERT_UNLESS_REGISTERED[session.get_bind().dialect.name]
+    # One atomic statement: on PostgreSQL it commits by itself unless the request
+    # already holds a transaction (an Idempotency-Key record), which it then joins.
+    result = await execute_standalone(session, stmt, {"updated_by_key_id": None, **values})
     return result.first()
 
 

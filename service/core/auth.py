@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.core.db import SessionDep
+from service.core.db import SessionDep, execute_standalone
 from service.core.errors import Forbidden, Unauthorized
 from service.models import ApiKey
 from service.models.api_key import api_key_centres
@@ -76,8 +76,8 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Acto
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Use 'Authorization: Bearer <token>'.")
     digest = hash_token(token)
-    connection = await session.connection()
-    rows = (await connection.execute(_KEY_BY_HASH, {"digest": digest})).all()
+    # Outside the request's transaction on PostgreSQL: no BEGIN just to read the key.
+    rows = (await execute_standalone(session, _KEY_BY_HASH, {"digest": digest})).all()
     # The lookup is by hash; compare again in constant time all the same.
     if not rows or not hmac.compare_digest(rows[0].token_hash, digest):
         raise Unauthorized("The token is unknown or revoked.")

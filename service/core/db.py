@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import Executable, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -154,6 +154,38 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def execute_standalone(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Result[Any]:
+    """Execute one self-contained statement, outside a transaction when none has begun.
+
+    On PostgreSQL, while the session has not begun a transaction on its
+    connection, the statement runs on its own (autocommit): no BEGIN and no
+    COMMIT round trip, and any row lock it takes is released the moment it
+    ends, not when the request's unit of work commits. Once a transaction is
+    open (an Idempotency-Key record, an earlier write, a test's outer
+    transaction) the statement simply joins it, so it is never split from
+    writes it belongs with. Use it only for statements that are a whole unit
+    of work by themselves: a read the request acts on, or one atomic write.
+    On SQLite it is a plain execute in the session's transaction.
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return await connection.execute(statement, params)
+    fairy = await connection.get_raw_connection()
+    driver = fairy.driver_connection
+    if driver is None or driver.is_in_transaction():
+        return await connection.execute(statement, params)
+    adapter = fairy.dbapi_connection
+    # The asyncpg adapter begins its transaction lazily, at the first statement;
+    # in autocommit mode it sends the statement alone (asyncpg's implicit transaction).
+    adapter.autocommit = True  # type: ignore[union-attr]
+    try:
+        return await connection.execute(statement, params)
+    finally:
+        adapter.autocommit = False  # type: ignore[union-attr]
 
 
 def get_database(request: Request) -> Database:

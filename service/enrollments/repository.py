@@ -33,6 +33,7 @@ from service.cohorts.repository import (
     locked_from_row,
 )
 from service.core.auth import Actor
+from service.core.db import execute_standalone
 from service.models import Applicant, Certificate, Cohort, Enrollment, EnrollmentEvent
 from service.models.enums import LIVE_STATUSES, CohortStatus, EnrollmentStatus, Role
 
@@ -208,7 +209,7 @@ async def snapshot(
     """One read: the applicant, the cohort's rules and any live enrollment of the one in
     the other. None when there is no such applicant."""
     params = {"p_cohort_id": cohort_id, "p_applicant_id": applicant_id}
-    row = (await session.execute(_SNAPSHOT, params)).first()
+    row = (await execute_standalone(session, _SNAPSHOT, params)).first()
     if row is None:
         return None
     cohort = None
@@ -237,8 +238,11 @@ async def enroll_in_one_statement(
 ) -> AnyRow | None:
     """PostgreSQL: claim the place, insert the enrollment and its event in ONE statement.
 
-    The cohort's row lock is then held for this statement and the COMMIT only,
-    not across several round trips, which is what bounds a hot cohort's rate.
+    Unless the request already holds a transaction (an Idempotency-Key record),
+    the statement commits by itself, so the cohort's row lock is held for its
+    execution only: not across round trips, and not until the request's unit of
+    work commits after the response is built. That hold is what bounds a hot
+    cohort's rate.
     The UPDATE matches only while the cohort still has the rules the caller
     checked (open, same centre, start date and age limits); None when it has
     changed meanwhile, and the caller decides again under the lock.
@@ -255,7 +259,7 @@ async def enroll_in_one_statement(
         "p_actor_name": actor_name,
         "p_at": at,
     }
-    return (await session.execute(_ENROLL, params)).first()
+    return (await execute_standalone(session, _ENROLL, params)).first()
 
 
 def is_live_duplicate(exc: Exception) -> bool:

@@ -140,8 +140,9 @@ async def _enroll_in_one_statement(
     cohort: repository.CohortSnapshot,
 ) -> EnrollmentRead | None:
     """PostgreSQL: claim the place, insert the enrollment and its event in one
-    statement, so the cohort's lock is held only for that statement and the
-    commit (a hot cohort's limit).
+    statement that commits by itself (unless an Idempotency-Key record already
+    opened the request's transaction), so the cohort's lock is held only while
+    that statement runs (a hot cohort's limit).
 
     The statement re-checks, under the lock, that the cohort still has the
     rules the caller checked on its unlocked read; None when it changed

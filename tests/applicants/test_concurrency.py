@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service.applicants import service
 from service.applicants.schemas import ApplicantCreate
@@ -87,7 +87,10 @@ async def test_insert_race_is_a_409_not_a_500(live: LiveApp) -> None:
     actor = await live.actor()
     data = ApplicantCreate.model_validate(applicant_payload())
     async with live.db.sessionmaker() as first, live.db.sessionmaker() as second:
-        winner = await service.register(first, actor, data)  # flushed, not committed
+        # An open transaction (as an Idempotency-Key record opens one): the insert joins
+        # it instead of committing by itself, and stays uncommitted until first.commit().
+        await first.execute(text("SELECT 1"))
+        winner = await service.register(first, actor, data)
 
         async def register_second() -> str | None:
             try:
@@ -146,7 +149,8 @@ async def test_import_batch_retries_when_a_cnic_is_registered_meanwhile(live: Li
     other = csv_row()
     data = ApplicantCreate.model_validate(applicant_payload(**{**contested, "consent": True}))
     async with live.db.sessionmaker() as first, live.db.sessionmaker() as second:
-        await service.register(first, actor, data)  # flushed, not committed
+        await first.execute(text("SELECT 1"))  # open a transaction: the insert joins it
+        await service.register(first, actor, data)  # not committed until first.commit()
         source = io.BytesIO(csv_bytes([contested, other]))
         task = asyncio.create_task(import_csv(second, source, key_id=actor.key_id))
         await asyncio.sleep(0.3)  # the import's INSERT waits on the uncommitted row
