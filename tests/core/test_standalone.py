@@ -48,6 +48,16 @@ async def _admin(db: Database) -> Actor:
     return Actor(key_id=key_id, name="admin", role=Role.admin)
 
 
+async def _enrollable(db: Database) -> tuple[str, str, Actor]:
+    """A committed open cohort, an applicant it takes, and an admin actor."""
+    async with db.sessionmaker() as s:
+        cohort = await make_cohort(s, capacity=3)
+        applicant = await make_applicant(s)
+        await s.commit()
+        ids = (cohort.id, applicant.id)
+    return (*ids, await _admin(db))
+
+
 async def _applicant(db: Database) -> str:
     async with db.sessionmaker() as s:
         applicant = await make_applicant(s)
@@ -104,17 +114,13 @@ async def test_an_enrollment_releases_the_cohort_lock_when_its_statement_ends(
 ) -> None:
     """The hot-cohort property: the cohort row is free again as soon as the enrollment
     statement returns, before the request's unit of work commits."""
-    async with db.sessionmaker() as s:
-        cohort = await make_cohort(s, capacity=3)
-        applicant = await make_applicant(s)
-        await s.commit()
-    actor = await _admin(db)
+    cohort_id, applicant_id, actor = await _enrollable(db)
     async with db.sessionmaker() as request:
-        read = await enrollments.enroll(request, actor, cohort.id, applicant.id)
+        read = await enrollments.enroll(request, actor, cohort_id, applicant_id)
         assert read.status == "enrolled"
         async with db.sessionmaker() as other:
             # NOWAIT fails at once if anyone still holds the row.
-            row = select(Cohort.seats_taken).where(Cohort.id == cohort.id)
+            row = select(Cohort.seats_taken).where(Cohort.id == cohort_id)
             locked = await other.execute(row.with_for_update(nowait=True))
             assert locked.scalar_one() == 1
             count = select(func.count()).select_from(Enrollment)
@@ -127,18 +133,14 @@ async def test_an_enrollment_releases_the_cohort_lock_when_its_statement_ends(
 async def test_an_enrollment_with_an_open_transaction_commits_with_it(db: Database) -> None:
     """With the request's transaction open (an Idempotency-Key record), the enrollment is
     part of it: rolled back with it, seat included."""
-    async with db.sessionmaker() as s:
-        cohort = await make_cohort(s, capacity=3)
-        applicant = await make_applicant(s)
-        await s.commit()
-    actor = await _admin(db)
+    cohort_id, applicant_id, actor = await _enrollable(db)
     async with db.sessionmaker() as request:
         await request.execute(text("SELECT 1"))
-        await enrollments.enroll(request, actor, cohort.id, applicant.id)
+        await enrollments.enroll(request, actor, cohort_id, applicant_id)
         await request.rollback()
     async with db.sessionmaker() as other:
-        seats = await other.scalar(select(Cohort.seats_taken).where(Cohort.id == cohort.id))
+        seats = await other.scalar(select(Cohort.seats_taken).where(Cohort.id == cohort_id))
         rows = await other.scalar(
-            select(func.count()).select_from(Enrollment).where(Enrollment.cohort_id == cohort.id)
+            select(func.count()).select_from(Enrollment).where(Enrollment.cohort_id == cohort_id)
         )
     assert (seats, rows) == (0, 0)
