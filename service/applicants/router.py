@@ -16,8 +16,9 @@ from service.core.db import SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
 from service.core.ratelimit import rate_limit
+from service.core.routing import CheckedRoute
 
-router = APIRouter(prefix="/api/v1/applicants", tags=["applicants"])
+router = APIRouter(prefix="/api/v1/applicants", tags=["applicants"], route_class=CheckedRoute)
 
 
 @router.post(

@@ -14,9 +14,12 @@ from service.core.db import SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
 from service.core.pagination import Page, PageDep
+from service.core.routing import CheckedRoute
 from service.models import Target
 
-router = APIRouter(prefix="/api/v1", tags=["programmes, centres and targets"])
+router = APIRouter(
+    prefix="/api/v1", tags=["programmes, centres and targets"], route_class=CheckedRoute
+)
 
 READ_ERRORS = problem_responses(401, 422)
 CREATE_ERRORS = problem_responses(401, 403, 409, 413, 422)

@@ -9,9 +9,10 @@ from service.core.db import SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
 from service.core.pagination import Page, PageDep
+from service.core.routing import CheckedRoute
 from service.models.enums import CohortStatus
 
-router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"])
+router = APIRouter(prefix="/api/v1/cohorts", tags=["cohorts"], route_class=CheckedRoute)
 
 ACTION_ERRORS = problem_responses(401, 403, 404, 409)
 

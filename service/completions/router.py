@@ -30,10 +30,13 @@ from service.core.errors import (
     problem_response,
     problem_responses,
 )
+from service.core.routing import CheckedRoute
 from service.enrollments.schemas import EnrollmentRead
 
-router = APIRouter(prefix="/api/v1", tags=["completions and certificates"])
-public_router = APIRouter(tags=["certificate verification"])
+router = APIRouter(
+    prefix="/api/v1", tags=["completions and certificates"], route_class=CheckedRoute
+)
+public_router = APIRouter(tags=["certificate verification"], route_class=CheckedRoute)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.core.errors import PayloadTooLarge, ValidationFailed
+from service.core.routing import contains_nul
 
 MAX_ROWS = 5000
 CSV_COLUMNS = ("enrollment_id", "cnic", "score", "attendance")
@@ -54,6 +55,9 @@ def _text(value: Any, field: str, problems: list[str]) -> str | None:
         return None
     if not isinstance(value, str):
         problems.append(f"{field} must be a string")
+        return None
+    if contains_nul(value):
+        problems.append(f"{field} must not contain the NUL character")
         return None
     return value.strip() or None
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.core.auth import Actor, authenticate
 from service.core.db import ReportingSessionDep, SessionDep
 from service.core.errors import Forbidden, NotFound, Unauthorized
+from service.core.routing import CheckedRoute
 from service.dashboard import repository, service
 from service.dashboard import session as cookies
 from service.dashboard.config import DashboardSettings, get_dashboard_settings
@@ -43,7 +44,7 @@ HTML_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 SettingsDep = Annotated[DashboardSettings, Depends(get_dashboard_settings)]
 
 

@@ -8,6 +8,7 @@ from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
 from service.core.pagination import Page, PageDep
 from service.core.ratelimit import rate_limit
+from service.core.routing import CheckedRoute
 from service.enrollments import service
 from service.enrollments.schemas import (
     EnrollmentCreate,
@@ -18,7 +19,7 @@ from service.enrollments.schemas import (
 )
 from service.models.enums import EnrollmentStatus
 
-router = APIRouter(prefix="/api/v1", tags=["enrollments"])
+router = APIRouter(prefix="/api/v1", tags=["enrollments"], route_class=CheckedRoute)
 
 StatusFilter = Annotated[EnrollmentStatus | None, Query(description="Only this status.")]
 OptionalReason = Annotated[ReasonBody | None, Body()]

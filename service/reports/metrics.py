@@ -32,6 +32,7 @@ from service.core.auth import ReportActor
 from service.core.db import ReportingSessionDep
 from service.core.errors import problem_responses
 from service.core.observability import route_template
+from service.core.routing import CheckedRoute
 from service.reports import service
 
 REQUESTS = Counter(
@@ -103,7 +104,7 @@ def _request_registry() -> Any:
     return REGISTRY
 
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], route_class=CheckedRoute)
 
 
 @router.get(

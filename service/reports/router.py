@@ -8,10 +8,11 @@ from service.core.auth import ReportActor
 from service.core.db import ReportingDatabaseDep, ReportingSessionDep
 from service.core.errors import Forbidden, problem_responses
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from service.core.routing import CheckedRoute
 from service.reports import service
 from service.reports.schemas import Breakdown, Dimension, Feed, Metric, Progress
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], route_class=CheckedRoute)
 
 READ_ERRORS = problem_responses(401, 403, 422)
 
