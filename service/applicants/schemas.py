@@ -27,6 +27,7 @@ from service.applicants.normalise import (
     normalise_cnic,
     normalise_phone,
 )
+from service.core.fields import parse_iso_date
 from service.models.base import utcnow
 from service.models.enums import EducationLevel, Gender, Province
 
@@ -75,26 +76,16 @@ def check_email(value: Any) -> str:
 
 def check_date_of_birth(value: Any) -> date:
     """A real calendar date, ``YYYY-MM-DD``, at least 15 years before today."""
-    if isinstance(value, datetime):
-        raise ValueError("Give the date of birth as YYYY-MM-DD.")
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("Give a real date of birth as YYYY-MM-DD.") from None
-        if len(value.isoformat()) != 10:  # pragma: no cover - fromisoformat guards this
-            raise ValueError("Give a real date of birth as YYYY-MM-DD.")
-    if not isinstance(value, date):
-        raise ValueError("Give the date of birth as YYYY-MM-DD.")
+    born = parse_iso_date(value, "date of birth")
     today = utcnow().date()
-    if value >= today:
+    if born >= today:
         raise ValueError("The date of birth must be in the past.")
-    age = age_on(value, today)
+    age = age_on(born, today)
     if age < MIN_AGE:
         raise ValueError(f"Applicants must be at least {MIN_AGE} years old.")
     if age > MAX_AGE:
         raise ValueError(f"The date of birth is more than {MAX_AGE} years ago.")
-    return value
+    return born
 
 
 def lower_stripped(value: Any) -> Any:

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from service.core.fields import IsoDate
 from service.models.enums import Province, TargetMetric
 
 Code = Annotated[
@@ -54,7 +55,7 @@ class TargetCreate(Schema):
     goal: int = Field(gt=0, le=100_000_000, strict=True)  # not `true`, not "10"
     metric: TargetMetric
     programmes: list[Code] = Field(min_length=1, max_length=50)
-    deadline: date | None = None
+    deadline: IsoDate | None = None
 
     @field_validator("programmes")
     @classmethod

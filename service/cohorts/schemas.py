@@ -3,6 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from service.core.fields import IsoDate
 from service.models.enums import CohortMode, CohortStatus
 
 Code = Annotated[
@@ -27,8 +28,8 @@ class CohortCreate(Schema):
     code: Code = Field(description="Unique cohort code: lower-case letters, digits and dashes.")
     name: Name
     track: Track
-    start_date: date
-    end_date: date = Field(description="On or after start_date.")
+    start_date: IsoDate
+    end_date: IsoDate = Field(description="On or after start_date.")
     capacity: Capacity
     mode: CohortMode
     min_age: Age = 18
@@ -42,8 +43,8 @@ class CohortUpdate(Schema):
 
     name: Name | None = None
     track: Track | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
     capacity: Capacity | None = None
     mode: CohortMode | None = None
     min_age: Age | None = None

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.completions import rows as bulk_rows
 from service.completions import service
@@ -120,11 +121,20 @@ async def _bulk_rows(request: Request) -> list[bulk_rows.ParsedRow]:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit + 64 * 1024:
             raise _too_large(limit)
-        async with request.form(max_files=1, max_fields=16) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise ValidationFailed({"file": "Upload the CSV file in multipart field 'file'."})
-            data = await upload.read(limit + 1)
+        try:
+            async with request.form(max_files=1, max_fields=16) as form:
+                upload = form.get("file")
+                if not isinstance(upload, UploadFile):
+                    raise ValidationFailed(
+                        {"file": "Upload the CSV file in multipart field 'file'."}
+                    )
+                data = await upload.read(limit + 1)
+        except StarletteHTTPException as exc:
+            # Starlette's answer to a broken multipart stream (a bad part header,
+            # no boundary): the same 422 on `body` as any body that cannot be decoded.
+            if exc.status_code != 400:
+                raise
+            raise ValidationFailed({"body": "The body cannot be decoded."}) from None
         if len(data) > limit:
             raise _too_large(limit)
         return bulk_rows.parse_csv(data)

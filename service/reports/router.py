@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -7,6 +6,7 @@ from fastapi.responses import StreamingResponse
 from service.core.auth import ReportActor
 from service.core.db import ReportingDatabaseDep, ReportingSessionDep
 from service.core.errors import Forbidden, problem_responses
+from service.core.fields import IsoDate
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.routing import CheckedRoute
 from service.reports import service
@@ -33,9 +33,11 @@ async def get_breakdown(
         str | None, Query(max_length=64, description="Programme code; all when absent.")
     ] = None,
     date_from: Annotated[
-        date | None, Query(alias="from", description="First day (completion or enrollment).")
+        IsoDate | None, Query(alias="from", description="First day (completion or enrollment).")
     ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last day, inclusive.")] = None,
+    date_to: Annotated[
+        IsoDate | None, Query(alias="to", description="Last day, inclusive.")
+    ] = None,
 ) -> Breakdown:
     """Counts grouped by one dimension; counts under 5 read "<5" for reporters."""
     return await service.breakdown(
