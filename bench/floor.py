@@ -2,6 +2,10 @@
 
 - ``POST /floor/applicants``: parse the JSON body and do one raw asyncpg INSERT
   of the same row into a scratch table (no ORM, no validation, no auth) → 201.
+- ``POST /floor/validated``: the same INSERT behind a FastAPI route whose body
+  is the service's own ``ApplicantCreate`` (CNIC, phone, email, date rules):
+  what the fixed stack (FastAPI + pydantic + the validation libraries) costs
+  before auth, SQLAlchemy, the idempotency check, middleware and logging.
 - ``GET /floor/static``: a constant JSON body (the uvicorn + ASGI ceiling).
 - ``GET /health``: for the harness.
 
@@ -24,6 +28,10 @@ from typing import Any
 
 import asyncpg
 import uvicorn
+from fastapi import FastAPI, HTTPException
+
+from service.applicants.schemas import ApplicantCreate
+from service.server import load_and_freeze
 
 SCRATCH_TABLE = "bench_floor_applicants"
 
@@ -51,6 +59,38 @@ INSERT INTO bench_floor_applicants (id, cnic, full_name, date_of_birth, gender, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)
 """
 
+
+def _framework_floor(floor: FloorApp) -> FastAPI:
+    """FastAPI and the registration schema, then the floor's raw INSERT."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.post("/floor/validated", status_code=201)
+    async def validated(body: ApplicantCreate) -> dict[str, str]:
+        assert floor.pool is not None
+        now = datetime.now(UTC)
+        row_id = str(uuid.uuid4())
+        try:
+            await floor.pool.execute(
+                INSERT,
+                row_id,
+                body.cnic,
+                body.full_name,
+                body.date_of_birth,
+                body.gender.value,
+                body.email,
+                body.phone,
+                body.province.value,
+                body.district,
+                body.education_level.value,
+                now,
+            )
+        except asyncpg.UniqueViolationError:
+            raise HTTPException(409) from None
+        return {"id": row_id, "created_at": now.isoformat()}
+
+    return app
+
+
 STATIC = json.dumps({"status": "ok", "items": [{"code": "zte-ict"}, {"code": "alibaba"}]})
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
@@ -61,12 +101,16 @@ class FloorApp:
     def __init__(self, dsn: str | None) -> None:
         self.dsn = dsn
         self.pool: asyncpg.Pool | None = None
+        self.framework = _framework_floor(self)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
         path, method = scope["path"], scope["method"]
+        if path == "/floor/validated":
+            await self.framework(scope, receive, send)
+            return
         if path == "/floor/applicants" and method == "POST":
             body = await _read_body(receive)
             status, payload = await self._insert(body)
@@ -140,6 +184,7 @@ def _bind(port: int, reuse_port: bool) -> socket.socket:
 def serve_one(port: int, reuse_port: bool) -> None:
     app = FloorApp(os.environ.get("BENCH_FLOOR_DSN"))
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    load_and_freeze(config)  # as the service does
     uvicorn.Server(config).run(sockets=[_bind(port, reuse_port)])
 
 

@@ -8,6 +8,7 @@ connections then pile up on whichever worker accepts first.)
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
@@ -49,8 +50,23 @@ def _serve_one(host: str, port: int, log_level: str, reuse_port: bool) -> None:
         proxy_headers=True,
         timeout_graceful_shutdown=20,
     )
+    load_and_freeze(config)
     server = uvicorn.Server(config)
     server.run(sockets=[_bind(host, port, reuse_port)])
+
+
+def load_and_freeze(config: uvicorn.Config) -> None:
+    """Build the app now (not inside ``server.run``) and take what exists out of the GC's scans.
+
+    Everything loaded by then lives as long as the process: modules, the app and
+    its routes, pydantic and SQLAlchemy metadata, phonenumbers' tables. Left in
+    the collector's oldest generation, every full collection walks all of it
+    while requests wait: under steady load that was the p99 (register, 2
+    workers: p99 119 ms → 37 ms with this, req/s +5 %; bench/analysis.md).
+    """
+    config.load()
+    gc.collect()
+    gc.freeze()
 
 
 def _prometheus_multiprocess_dir() -> str | None:

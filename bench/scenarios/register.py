@@ -4,6 +4,9 @@ Floors, served by bench/floor.py (raw ASGI on uvicorn, same worker count):
 - "floor: raw asyncpg INSERT": parse the same JSON body, one INSERT of the
   same row into a scratch table with the same unique CNIC index; no ORM, no
   validation, no auth.
+- "stack floor: FastAPI + ApplicantCreate + INSERT": the same INSERT behind a FastAPI
+  route validating the service's own registration schema; no auth, no ORM, no
+  middleware — what the fixed stack alone allows.
 - "ceiling: static GET": a constant JSON body, no database.
 Every request body has a unique CNIC (bench/lua/register.lua).
 """
@@ -59,6 +62,16 @@ def run(settings: Settings) -> dict[str, Any]:
                         "register",
                         {"path": "/floor/applicants", "prefix": measure_prefix},
                         warmup_args={"path": "/floor/applicants", "prefix": warm_prefix},
+                    )
+                )
+                points.append(
+                    measure(
+                        settings,
+                        floor,
+                        "stack floor: FastAPI + ApplicantCreate + INSERT",
+                        "register",
+                        {"path": "/floor/validated", "prefix": str(20 + 2 * i)},
+                        warmup_args={"path": "/floor/validated", "prefix": str(21 + 2 * i)},
                     )
                 )
             with run_server("service", db.name, workers, settings) as server:
