@@ -58,6 +58,17 @@ INSERT INTO bench_floor_applicants (id, cnic, full_name, date_of_birth, gender, 
     province, district, education_level, consent_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)
 """
+ROW_COLUMNS = (
+    "cnic",
+    "full_name",
+    "date_of_birth",
+    "gender",
+    "email",
+    "phone",
+    "province",
+    "district",
+    "education_level",
+)
 
 
 def _framework_floor(floor: FloorApp) -> FastAPI:
@@ -66,24 +77,10 @@ def _framework_floor(floor: FloorApp) -> FastAPI:
 
     @app.post("/floor/validated", status_code=201)
     async def validated(body: ApplicantCreate) -> dict[str, str]:
-        assert floor.pool is not None
-        now = datetime.now(UTC)
-        row_id = str(uuid.uuid4())
+        row = body.model_dump(mode="json", exclude={"consent"})
+        row["date_of_birth"] = body.date_of_birth
         try:
-            await floor.pool.execute(
-                INSERT,
-                row_id,
-                body.cnic,
-                body.full_name,
-                body.date_of_birth,
-                body.gender.value,
-                body.email,
-                body.phone,
-                body.province.value,
-                body.district,
-                body.education_level.value,
-                now,
-            )
+            row_id, now = await floor.insert(row)
         except asyncpg.UniqueViolationError:
             raise HTTPException(409) from None
         return {"id": row_id, "created_at": now.isoformat()}
@@ -122,31 +119,23 @@ class FloorApp:
         await send({"type": "http.response.body", "body": payload})
 
     async def _insert(self, body: bytes) -> tuple[int, bytes]:
-        assert self.pool is not None
         try:
             data = json.loads(body)
-        except ValueError:
+            data["date_of_birth"] = date.fromisoformat(data["date_of_birth"])
+            row_id, now = await self.insert(data)
+        except (ValueError, KeyError):
             return 422, b'{"status": 422}'
-        now = datetime.now(UTC)
-        row_id = str(uuid.uuid4())
-        try:
-            await self.pool.execute(
-                INSERT,
-                row_id,
-                data["cnic"],
-                data["full_name"],
-                date.fromisoformat(data["date_of_birth"]),
-                data["gender"],
-                data["email"],
-                data["phone"],
-                data["province"],
-                data["district"],
-                data["education_level"],
-                now,
-            )
         except asyncpg.UniqueViolationError:
             return 409, b'{"status": 409}'
         return 201, json.dumps({"id": row_id, "created_at": now.isoformat()}).encode()
+
+    async def insert(self, row: dict[str, Any]) -> tuple[str, datetime]:
+        """One INSERT of the applicant columns in ``row``; its new id and time."""
+        assert self.pool is not None
+        now = datetime.now(UTC)
+        row_id = str(uuid.uuid4())
+        await self.pool.execute(INSERT, row_id, *(row[c] for c in ROW_COLUMNS), now)
+        return row_id, now
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:

@@ -64,6 +64,23 @@ def applicant_payload(**overrides: object) -> dict[str, object]:
     return body
 
 
+def cohort_payload(**overrides: object) -> dict[str, object]:
+    """A valid POST /cohorts body."""
+    body: dict[str, object] = {
+        "programme": "zte-ict",
+        "centre": "isb-gitc",
+        "code": "zte-cloud-2027-01",
+        "name": "Cloud fundamentals, January 2027",
+        "track": "cloud",
+        "start_date": "2027-01-10",
+        "end_date": "2027-03-10",
+        "capacity": 30,
+        "mode": "onsite",
+    }
+    body.update(overrides)
+    return body
+
+
 async def make_applicant(
     session: AsyncSession,
     *,

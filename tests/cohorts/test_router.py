@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import httpx
 import pytest
@@ -11,25 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Cohort
 from tests.enrollments.helpers import assert_cohort_consistent, enrollment_statuses
-from tests.factories import auth, make_cohort, make_enrollment, make_key
+from tests.factories import auth, cohort_payload, make_cohort, make_enrollment, make_key
 
 URL = "/api/v1/cohorts"
-
-
-def cohort_body(**overrides: object) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "programme": "zte-ict",
-        "centre": "isb-gitc",
-        "code": "zte-cloud-2027-01",
-        "name": "Cloud fundamentals, January 2027",
-        "track": "cloud",
-        "start_date": "2027-01-10",
-        "end_date": "2027-03-10",
-        "capacity": 30,
-        "mode": "onsite",
-    }
-    body.update(overrides)
-    return body
 
 
 COHORT_KEYS = {
@@ -60,7 +43,7 @@ async def test_admin_creates_cohort_with_defaults(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     headers = auth(await make_key(session, "admin"))
-    r = await client.post(URL, json=cohort_body(), headers=headers)
+    r = await client.post(URL, json=cohort_payload(), headers=headers)
     assert r.status_code == 201, r.text
     body = r.json()
     assert set(body) == COHORT_KEYS
@@ -92,16 +75,16 @@ async def test_admin_creates_cohort_with_defaults(
 
 async def test_staff_scoped_to_centre(client: httpx.AsyncClient, session: AsyncSession) -> None:
     online_staff = auth(await make_key(session, "staff", centres=["online"]))
-    r = await client.post(URL, json=cohort_body(), headers=online_staff)
+    r = await client.post(URL, json=cohort_payload(), headers=online_staff)
     assert r.status_code == 403
     assert r.json()["detail"] == "This key is not scoped to the cohort's centre."
     r = await client.post(
-        URL, json=cohort_body(centre="online", mode="online"), headers=online_staff
+        URL, json=cohort_payload(centre="online", mode="online"), headers=online_staff
     )
     assert r.status_code == 201, r.text
     assert r.json()["centre"] == "online"
     unscoped = auth(await make_key(session, "staff"))
-    r = await client.post(URL, json=cohort_body(code="other"), headers=unscoped)
+    r = await client.post(URL, json=cohort_payload(code="other"), headers=unscoped)
     assert r.status_code == 201
 
 
@@ -109,14 +92,14 @@ async def test_staff_scoped_to_centre(client: httpx.AsyncClient, session: AsyncS
 async def test_create_refused_to_other_roles(
     client: httpx.AsyncClient, session: AsyncSession, role: str
 ) -> None:
-    r = await client.post(URL, json=cohort_body(), headers=auth(await make_key(session, role)))
+    r = await client.post(URL, json=cohort_payload(), headers=auth(await make_key(session, role)))
     assert r.status_code == 403
     assert r.json()["title"] == "Forbidden"
 
 
 async def test_no_token_is_401(client: httpx.AsyncClient) -> None:
     for r in [
-        await client.post(URL, json=cohort_body()),
+        await client.post(URL, json=cohort_payload()),
         await client.get(URL),
         await client.get(f"{URL}/x"),
         await client.patch(f"{URL}/x", json={}),
@@ -128,8 +111,8 @@ async def test_no_token_is_401(client: httpx.AsyncClient) -> None:
 
 async def test_duplicate_code_is_409(client: httpx.AsyncClient, session: AsyncSession) -> None:
     headers = auth(await make_key(session, "admin"))
-    assert (await client.post(URL, json=cohort_body(), headers=headers)).status_code == 201
-    r = await client.post(URL, json=cohort_body(), headers=headers)
+    assert (await client.post(URL, json=cohort_payload(), headers=headers)).status_code == 201
+    r = await client.post(URL, json=cohort_payload(), headers=headers)
     assert r.status_code == 409
     assert r.json()["detail"] == "A cohort with code 'zte-cloud-2027-01' exists."
 
@@ -157,7 +140,7 @@ async def test_create_validation(
     message: str | None,
 ) -> None:
     headers = auth(await make_key(session, "admin"))
-    r = await client.post(URL, json=cohort_body(**overrides), headers=headers)
+    r = await client.post(URL, json=cohort_payload(**overrides), headers=headers)
     assert r.status_code == 422, r.text
     errors = r.json()["errors"]
     assert [e["field"] for e in errors] == [field]
@@ -185,8 +168,8 @@ async def test_missing_fields_are_all_named(
 
 async def test_create_is_idempotent(client: httpx.AsyncClient, session: AsyncSession) -> None:
     headers = {**auth(await make_key(session, "admin")), "Idempotency-Key": "c-1"}
-    first = await client.post(URL, json=cohort_body(), headers=headers)
-    again = await client.post(URL, json=cohort_body(), headers=headers)
+    first = await client.post(URL, json=cohort_payload(), headers=headers)
+    again = await client.post(URL, json=cohort_payload(), headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"

@@ -12,6 +12,7 @@ from service.models import Applicant, Cohort, Enrollment
 from tests.factories import (
     applicant_payload,
     auth,
+    cohort_payload,
     make_applicant,
     make_cohort,
     make_enrollment,
@@ -116,17 +117,7 @@ async def test_staff_of_one_centre_may_not_manage_another_centres_cohorts(
     ):
         assert response.status_code == 403, response.text
         assert response.headers["content-type"] == "application/problem+json"
-    body = {
-        "programme": "zte-ict",
-        "centre": "centre-b",
-        "code": "b-cohort-by-a",
-        "name": "N",
-        "track": "cloud",
-        "start_date": "2031-01-01",
-        "end_date": "2031-02-01",
-        "capacity": 5,
-        "mode": "onsite",
-    }
+    body = cohort_payload(centre="centre-b", code="b-cohort-by-a")
     created = await client.post("/api/v1/cohorts", json=body, headers=s)
     assert created.status_code == 403, created.text
     # Its own centre's cohort is fine.
