@@ -203,53 +203,36 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class BreakdownQuery:
+    """What a breakdown counts: ``metric`` grouped by ``dimension``, optionally filtered."""
+
+    dimension: str
+    metric: str
+    programme_id: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
 async def breakdown(
-    session: AsyncSession,
-    *,
-    dialect: str,
-    dimension: str,
-    metric: str,
-    programme_id: str | None,
-    date_from: date | None,
-    date_to: date | None,
+    session: AsyncSession, dialect: str, query: BreakdownQuery
 ) -> list[tuple[str, int]]:
-    """(key, count) per value of ``dimension``.
+    """(key, count) per value of the query's dimension.
 
     On PostgreSQL, enrollments and completions sum the trigger-maintained
     ``report_breakdown_counts``; trainees (distinct people, not additive) and
     SQLite group the base rows.
     """
-    if dialect == "postgresql" and metric in ("enrollments", "completions"):
-        return await breakdown_from_counts(
-            session,
-            dimension=dimension,
-            metric=metric,
-            programme_id=programme_id,
-            date_from=date_from,
-            date_to=date_to,
-        )
-    return await breakdown_from_rows(
-        session,
-        dialect=dialect,
-        dimension=dimension,
-        metric=metric,
-        programme_id=programme_id,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    if dialect == "postgresql" and query.metric in ("enrollments", "completions"):
+        return await breakdown_from_counts(session, query)
+    return await breakdown_from_rows(session, dialect, query)
 
 
 async def breakdown_from_rows(
-    session: AsyncSession,
-    *,
-    dialect: str,
-    dimension: str,
-    metric: str,
-    programme_id: str | None,
-    date_from: date | None,
-    date_to: date | None,
+    session: AsyncSession, dialect: str, query: BreakdownQuery
 ) -> list[tuple[str, int]]:
     """One GROUP BY over the base rows (what the counts must always agree with)."""
+    dimension, metric = query.dimension, query.metric
     if metric == "enrollments":
         when: ColumnElement[Any] = Enrollment.created_at.expression
         stmt: Select[Any] = select().select_from(Enrollment).where(Enrollment.status.in_(SEATED))
@@ -275,25 +258,19 @@ async def breakdown_from_rows(
         stmt = stmt.join(Applicant, Applicant.id == Enrollment.applicant_id)
     if dimension == "centre":
         stmt = stmt.join(Centre, Centre.id == Cohort.centre_id)
-    if programme_id is not None:
-        stmt = stmt.where(Cohort.programme_id == programme_id)
-    if date_from is not None:
-        stmt = stmt.where(when >= _day_start(date_from))
-    if date_to is not None:
-        stmt = stmt.where(when < _day_start(date_to + timedelta(days=1)))
+    if query.programme_id is not None:
+        stmt = stmt.where(Cohort.programme_id == query.programme_id)
+    if query.date_from is not None:
+        stmt = stmt.where(when >= _day_start(query.date_from))
+    if query.date_to is not None:
+        stmt = stmt.where(when < _day_start(query.date_to + timedelta(days=1)))
     stmt = stmt.group_by(key)
     rows = (await session.execute(stmt)).all()
     return sorted(((str(k), int(n)) for k, n in rows if n), key=lambda r: r[0])
 
 
 async def breakdown_from_counts(
-    session: AsyncSession,
-    *,
-    dimension: str,
-    metric: str,
-    programme_id: str | None,
-    date_from: date | None,
-    date_to: date | None,
+    session: AsyncSession, query: BreakdownQuery
 ) -> list[tuple[str, int]]:
     counts = ReportBreakdownCount
     keys: dict[str, ColumnElement[Any]] = {
@@ -306,18 +283,18 @@ async def breakdown_from_counts(
         "cohort": Cohort.code.expression,
         "month": func.to_char(counts.day, "YYYY-MM"),
     }
-    key = keys[dimension].label("key")
-    stmt = select(key, func.sum(counts.n)).where(counts.metric == metric)
-    if dimension in ("track", "centre", "cohort") or programme_id is not None:
+    key = keys[query.dimension].label("key")
+    stmt = select(key, func.sum(counts.n)).where(counts.metric == query.metric)
+    if query.dimension in ("track", "centre", "cohort") or query.programme_id is not None:
         stmt = stmt.join(Cohort, Cohort.id == counts.cohort_id)
-    if dimension == "centre":
+    if query.dimension == "centre":
         stmt = stmt.join(Centre, Centre.id == Cohort.centre_id)
-    if programme_id is not None:
-        stmt = stmt.where(Cohort.programme_id == programme_id)
-    if date_from is not None:
-        stmt = stmt.where(counts.day >= date_from)
-    if date_to is not None:
-        stmt = stmt.where(counts.day <= date_to)
+    if query.programme_id is not None:
+        stmt = stmt.where(Cohort.programme_id == query.programme_id)
+    if query.date_from is not None:
+        stmt = stmt.where(counts.day >= query.date_from)
+    if query.date_to is not None:
+        stmt = stmt.where(counts.day <= query.date_to)
     rows = (await session.execute(stmt.group_by(key))).all()
     return sorted(((str(k), int(n)) for k, n in rows if n), key=lambda r: r[0])
 

@@ -162,15 +162,8 @@ async def breakdown(
     if date_from and date_to and date_from > date_to:
         raise ValidationFailed({"from": "Must not be after 'to'."})
     dialect = session.get_bind().dialect.name
-    rows = await repository.breakdown(
-        session,
-        dialect=dialect,
-        dimension=dimension,
-        metric=metric,
-        programme_id=programme_id,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    query = repository.BreakdownQuery(dimension, metric, programme_id, date_from, date_to)
+    rows = await repository.breakdown(session, dialect, query)
     suppress = actor.role is Role.reporter
     return Breakdown(
         dimension=dimension,

@@ -152,16 +152,9 @@ async def test_counts_agree_with_the_base_rows_for_every_query(session: AsyncSes
     for dimension in [*EXPECTED_STAFF, "month"]:
         for metric in ("enrollments", "completions"):
             for f in filters:
-                query: dict[str, Any] = {
-                    "dimension": dimension,
-                    "metric": metric,
-                    "programme_id": None,
-                    "date_from": None,
-                    "date_to": None,
-                    **f,
-                }
-                counted = await repository.breakdown_from_counts(session, **query)
-                base = await repository.breakdown_from_rows(session, dialect="postgresql", **query)
+                query = repository.BreakdownQuery(dimension, metric, **f)
+                counted = await repository.breakdown_from_counts(session, query)
+                base = await repository.breakdown_from_rows(session, "postgresql", query)
                 assert counted == base, query
                 checked += bool(base)
     assert checked > 40  # most of the queries have rows to compare
