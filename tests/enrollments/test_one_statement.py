@@ -88,11 +88,15 @@ async def test_a_changed_cohort_is_decided_again_under_the_lock(
     token = await make_key(session, "admin")
     cohort = await make_cohort(session, capacity=1)
     first, second = await make_applicant(session), await make_applicant(session)
-    r = await client.post(
-        f"/api/v1/cohorts/{cohort.id}/enrollments",
-        json={"applicant_id": first.id},
-        headers=auth(token),
-    )
+
+    async def enrol(applicant_id: str) -> httpx.Response:
+        return await client.post(
+            f"/api/v1/cohorts/{cohort.id}/enrollments",
+            json={"applicant_id": applicant_id},
+            headers=auth(token),
+        )
+
+    r = await enrol(first.id)
     assert r.status_code == 201
     assert r.json()["status"] == "enrolled"
     events = await session.scalar(
@@ -101,19 +105,11 @@ async def test_a_changed_cohort_is_decided_again_under_the_lock(
         .where(EnrollmentEvent.enrollment_id == r.json()["id"])
     )
     assert events == 1
-    r = await client.post(
-        f"/api/v1/cohorts/{cohort.id}/enrollments",
-        json={"applicant_id": second.id},
-        headers=auth(token),
-    )
+    r = await enrol(second.id)
     assert r.status_code == 201
     assert (r.json()["status"], r.json()["waitlist_position"]) == ("waitlisted", 1)
     await session.execute(update(Cohort).where(Cohort.id == cohort.id).values(status="cancelled"))
     third = await make_applicant(session)
-    r = await client.post(
-        f"/api/v1/cohorts/{cohort.id}/enrollments",
-        json={"applicant_id": third.id},
-        headers=auth(token),
-    )
+    r = await enrol(third.id)
     assert r.status_code == 409
     assert r.json()["title"] == "Cohort not open"
