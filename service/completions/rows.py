@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.core.errors import PayloadTooLarge, ValidationFailed
-from service.core.routing import contains_nul
+from service.core.routing import unstorable
 
 MAX_ROWS = 5000
 CSV_COLUMNS = ("enrollment_id", "cnic", "score", "attendance")
@@ -56,8 +56,8 @@ def _text(value: Any, field: str, problems: list[str]) -> str | None:
     if not isinstance(value, str):
         problems.append(f"{field} must be a string")
         return None
-    if contains_nul(value):
-        problems.append(f"{field} must not contain the NUL character")
+    if unstorable(value):
+        problems.append(f"{field} must not contain NUL or an unpaired surrogate")
         return None
     return value.strip() or None
 

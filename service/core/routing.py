@@ -1,20 +1,22 @@
 """The route class every router uses: text PostgreSQL cannot store is refused where it enters.
 
-PostgreSQL text cannot hold the NUL character (U+0000); a value carrying one
-that reaches a query fails inside the driver. JSON allows it (``"\\u0000"``)
-and so does a URL (``%00``), so one check here, before the endpoint runs,
-answers 422 naming every such field — path and query parameters and any
-string (or object key) in a JSON body — instead of each field guarding
-itself. It runs before authentication, as FastAPI's own check of malformed
+PostgreSQL text cannot hold the NUL character (U+0000), and UTF-8 cannot
+encode an unpaired surrogate (U+D800–U+DFFF); a value carrying either that
+reaches a query fails inside the driver. JSON allows both (``"\\u0000"``,
+``"\\ud800"``) and a URL allows NUL (``%00``), so one check here, before the
+endpoint runs, answers 422 naming every such field — path and query
+parameters and any string (or object key) in a JSON body — instead of each
+field guarding itself. It runs before authentication, as FastAPI's own check of malformed
 JSON does: such a request is malformed whoever sends it.
 
 Bodies the endpoint reads itself (bulk completion rows, CSV imports) are not
-parsed here; their row parsers refuse NUL per row with :func:`contains_nul`.
+parsed here; their row parsers refuse such text per row with :func:`unstorable`.
 """
 
 from __future__ import annotations
 
 import email.message
+import re
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -23,18 +25,19 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-NUL = "\x00"
-NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+TEXT_MESSAGE = "Must not contain NUL (U+0000) or an unpaired surrogate (U+D800–U+DFFF)."
 
 Location = tuple[str | int, ...]
 
 
-def contains_nul(value: str) -> bool:
-    return NUL in value
+def unstorable(value: str) -> bool:
+    """Whether ``value`` holds a character PostgreSQL text cannot store."""
+    return _UNSTORABLE.search(value) is not None
 
 
-def nul_locations(value: Any, loc: Location) -> Iterator[Location]:
-    """Where in a decoded JSON value a string (or object key) holds NUL.
+def unstorable_locations(value: Any, loc: Location) -> Iterator[Location]:
+    """Where in a decoded JSON value a string (or object key) is :func:`unstorable`.
 
     Iterative: a deeply nested body that ``json.loads`` accepted must not
     exhaust the recursion limit here.
@@ -43,11 +46,11 @@ def nul_locations(value: Any, loc: Location) -> Iterator[Location]:
     while stack:
         current, where = stack.pop()
         if isinstance(current, str):
-            if NUL in current:
+            if unstorable(current):
                 yield where
         elif isinstance(current, dict):
             for key, item in reversed(current.items()):
-                if NUL in key:
+                if unstorable(key):
                     yield (*where, key)
                 else:
                     stack.append((item, (*where, key)))
@@ -66,13 +69,13 @@ def _is_json(content_type: str | None) -> bool:
     )
 
 
-async def _nul_errors(request: Request, reads_json_body: bool) -> list[dict[str, Any]]:
+async def _text_errors(request: Request, reads_json_body: bool) -> list[dict[str, Any]]:
     locations: list[Location] = [
-        ("path", name) for name, value in request.path_params.items() if NUL in str(value)
+        ("path", name) for name, value in request.path_params.items() if unstorable(str(value))
     ]
     seen: set[str] = set()
     for name, value in request.query_params.multi_items():
-        if (NUL in name or NUL in value) and name not in seen:
+        if (unstorable(name) or unstorable(value)) and name not in seen:
             seen.add(name)
             locations.append(("query", name))
     if reads_json_body and _is_json(request.headers.get("content-type")):
@@ -80,21 +83,22 @@ async def _nul_errors(request: Request, reads_json_body: bool) -> list[dict[str,
             payload = await request.json()
         except Exception:
             payload = None
-        locations.extend(nul_locations(payload, ("body",)))
+        locations.extend(unstorable_locations(payload, ("body",)))
     return [
-        {"type": "string_nul", "loc": loc, "msg": NUL_MESSAGE, "input": None} for loc in locations
+        {"type": "string_unstorable", "loc": loc, "msg": TEXT_MESSAGE, "input": None}
+        for loc in locations
     ]
 
 
 class CheckedRoute(APIRoute):
-    """An ``APIRoute`` that refuses NUL in any text input with one 422 naming each field."""
+    """An ``APIRoute`` that refuses unstorable text in any input with one 422 naming each field."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         reads_json_body = self.body_field is not None
 
         async def checked(request: Request) -> Response:
-            errors = await _nul_errors(request, reads_json_body)
+            errors = await _text_errors(request, reads_json_body)
             if errors:
                 raise RequestValidationError(errors)
             return await handler(request)

@@ -267,7 +267,7 @@ async def test_fifteenth_birthday_today_is_old_enough(
     [
         ("full_name", "x" * 121, "at most 120"),
         ("full_name", "Ayesha\x07Khan", "control characters"),
-        ("full_name", "Ayesha\x00Khan", "NUL character"),
+        ("full_name", "Ayesha\x00Khan", "NUL"),
         ("full_name", 42, "must be text"),
         ("district", "d" * 81, "at most 80"),
         ("gender", "f", "female"),

@@ -1,4 +1,4 @@
-"""NUL (U+0000) in any text input is a 422 naming the field, never a 500 from PostgreSQL.
+"""NUL (U+0000) or an unpaired surrogate in any text input is a 422 naming the field, never a 500.
 
 Found in review: ``{"applicant_id": "\\u0000bad"}`` reached asyncpg, which cannot
 bind NUL into text, and the client got a 500. The inputs below are read from
@@ -8,6 +8,7 @@ being listed here.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.config import Settings
-from service.core.routing import NUL_MESSAGE, CheckedRoute
+from service.core.routing import TEXT_MESSAGE, CheckedRoute
 from service.main import create_app
 from service.models import Applicant
 from tests.completions.helpers import enrolled, in_progress_cohort
@@ -88,7 +89,7 @@ async def test_nul_in_any_input_is_a_422_naming_it(
 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["errors"] == [{"field": name, "message": NUL_MESSAGE}]
+    assert response.json()["errors"] == [{"field": name, "message": TEXT_MESSAGE}]
 
 
 async def test_every_nul_field_is_named_at_once_nested_ones_by_their_place(
@@ -132,7 +133,7 @@ async def test_a_nul_object_key_is_named_too(
         "/api/v1/applicants", json={**applicant_payload(), "ke\x00y": 1}, headers=auth(token)
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "ke\x00y", "message": NUL_MESSAGE}]
+    assert response.json()["errors"] == [{"field": "ke\x00y", "message": TEXT_MESSAGE}]
 
 
 @pytest.mark.parametrize("depth", [500, 100_000])
@@ -167,7 +168,7 @@ async def test_a_bulk_completion_row_with_nul_is_that_rows_error_only(
     assert as_json.status_code == 200, as_json.text
     results = as_json.json()["results"]
     assert [r["status"] for r in results] == ["error", "completed"]
-    assert "enrollment_id must not contain the NUL character" in results[0]["error"]
+    assert "enrollment_id must not contain NUL" in results[0]["error"]
 
     csv = b"cnic,score,attendance\n3520\x0012345671,80,90\n"
     as_csv = await client.post(
@@ -177,7 +178,7 @@ async def test_a_bulk_completion_row_with_nul_is_that_rows_error_only(
     )
     assert as_csv.status_code == 200, as_csv.text
     assert as_csv.json()["results"][0]["status"] == "error"
-    assert "cnic must not contain the NUL character" in as_csv.json()["results"][0]["error"]
+    assert "cnic must not contain NUL" in as_csv.json()["results"][0]["error"]
 
 
 def test_every_route_of_the_app_checks_its_text(app: Any) -> None:
@@ -198,3 +199,27 @@ def _api_routes(routes: Any) -> list[APIRoute]:
         elif isinstance(route, APIRoute):
             found.append(route)
     return found
+
+
+async def test_an_unpaired_surrogate_is_refused_like_nul(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """JSON's ``"\\ud800"`` decodes to text UTF-8 cannot encode: asyncpg failed on it (500)."""
+    token = await make_key(session, "admin")
+    headers = {**auth(token), "content-type": "application/json"}
+    body = json.dumps(applicant_payload(full_name="Ayesha \ud800", district="Lahore"))
+    registered = await client.post("/api/v1/applicants", content=body.encode(), headers=headers)
+    assert registered.status_code == 422, registered.text
+    assert registered.json()["errors"] == [{"field": "full_name", "message": TEXT_MESSAGE}]
+
+    cohort = await in_progress_cohort(session)
+    good = await enrolled(session, cohort)
+    rows = '[{"enrollment_id": "\\ud800", "score": 80, "attendance": 90}, '
+    rows += f'{{"enrollment_id": "{good.id}", "score": 80, "attendance": 90}}]'
+    bulk = await client.post(
+        f"/api/v1/cohorts/{cohort.id}/completions", content=rows.encode(), headers=headers
+    )
+    assert bulk.status_code == 200, bulk.text
+    results = bulk.json()["results"]
+    assert [r["status"] for r in results] == ["error", "completed"]
+    assert "enrollment_id must not contain NUL or an unpaired surrogate" in results[0]["error"]
