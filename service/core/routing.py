@@ -36,6 +36,11 @@ def unstorable(value: str) -> bool:
     return _UNSTORABLE.search(value) is not None
 
 
+def escaped(value: str) -> str:
+    """``value`` with each unstorable character written as ``\\uXXXX`` (safe to echo back)."""
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+
+
 def unstorable_locations(value: Any, loc: Location) -> Iterator[Location]:
     """Where in a decoded JSON value a string (or object key) is :func:`unstorable`.
 
@@ -51,7 +56,7 @@ def unstorable_locations(value: Any, loc: Location) -> Iterator[Location]:
         elif isinstance(current, dict):
             for key, item in reversed(current.items()):
                 if unstorable(key):
-                    yield (*where, key)
+                    yield (*where, escaped(key))  # the answer itself must be storable text
                 else:
                     stack.append((item, (*where, key)))
         elif isinstance(current, list):
@@ -77,11 +82,11 @@ async def _text_errors(request: Request, reads_json_body: bool) -> list[dict[str
     for name, value in request.query_params.multi_items():
         if (unstorable(name) or unstorable(value)) and name not in seen:
             seen.add(name)
-            locations.append(("query", name))
+            locations.append(("query", escaped(name)))
     if reads_json_body and _is_json(request.headers.get("content-type")):
         try:
             payload = await request.json()
-        except Exception:
+        except Exception:  # not JSON: FastAPI's own parsing answers that next
             payload = None
         locations.extend(unstorable_locations(payload, ("body",)))
     return [

@@ -133,7 +133,14 @@ async def test_a_nul_object_key_is_named_too(
         "/api/v1/applicants", json={**applicant_payload(), "ke\x00y": 1}, headers=auth(token)
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "ke\x00y", "message": TEXT_MESSAGE}]
+    assert response.json()["errors"] == [{"field": "ke\\u0000y", "message": TEXT_MESSAGE}]
+    surrogate = await client.post(
+        "/api/v1/applicants",
+        content=b'{"k\\ud800": 1}',
+        headers={**auth(token), "content-type": "application/json"},
+    )
+    assert surrogate.status_code == 422, surrogate.text
+    assert surrogate.json()["errors"] == [{"field": "k\\ud800", "message": TEXT_MESSAGE}]
 
 
 @pytest.mark.parametrize("depth", [500, 100_000])
