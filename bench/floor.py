@@ -58,17 +58,8 @@ INSERT INTO bench_floor_applicants (id, cnic, full_name, date_of_birth, gender, 
     province, district, education_level, consent_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)
 """
-ROW_COLUMNS = (
-    "cnic",
-    "full_name",
-    "date_of_birth",
-    "gender",
-    "email",
-    "phone",
-    "province",
-    "district",
-    "education_level",
-)
+# The registration fields, in the INSERT's order (consent is stored as consent_at).
+ROW_COLUMNS = tuple(name for name in ApplicantCreate.model_fields if name != "consent")
 
 
 def _framework_floor(floor: FloorApp) -> FastAPI:

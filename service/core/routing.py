@@ -6,8 +6,8 @@ reaches a query fails inside the driver. JSON allows both (``"\\u0000"``,
 ``"\\ud800"``) and a URL allows NUL (``%00``), so one check here, before the
 endpoint runs, answers 422 naming every such field — path and query
 parameters and any string (or object key) in a JSON body — instead of each
-field guarding itself. It runs before authentication, as FastAPI's own check of malformed
-JSON does: such a request is malformed whoever sends it.
+field guarding itself. It runs before authentication, as FastAPI's own check
+of malformed JSON does: such a request is malformed whoever sends it.
 
 Bodies the endpoint reads itself (bulk completion rows, CSV imports) are not
 parsed here; their row parsers refuse such text per row with :func:`unstorable`.
