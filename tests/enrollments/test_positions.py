@@ -99,8 +99,9 @@ async def test_a_page_of_positions_costs_one_statement(
 
     counts = []
     for limit in ("2", "12"):
+        params = {"status": "waitlisted", "limit": limit}
         with statements(connection) as seen:
-            r = await client.get(url, params={"status": "waitlisted", "limit": limit}, headers=admin)
+            r = await client.get(url, params=params, headers=admin)
         assert r.status_code == 200
         counts.append(sum("row_number() over" in s.lower() for s in seen))
         positions = [e["waitlist_position"] for e in r.json()["items"]]
