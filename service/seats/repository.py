@@ -215,7 +215,7 @@ async def waitlist_positions(
             .label("position"),
         )
         .where(
-            Enrollment.cohort_id.in_({e.cohort_id for e in waitlisted}),
+            Enrollment.cohort_id.in_(sorted({e.cohort_id for e in waitlisted})),
             Enrollment.status == WAITLISTED,
             Enrollment.queue_no <= max(e.queue_no for e in waitlisted),
         )
