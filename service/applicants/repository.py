@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.applicants.access import readable_by
 from service.core.auth import Actor
 from service.core.db import execute_standalone
+from service.core.scope import applicants_readable_by as readable_by
 from service.models import Applicant
 
 applicants: Table = Applicant.__table__  # type: ignore[assignment]

@@ -6,7 +6,27 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from service.core.pagination import PageParams, paginate
 from service.models import Centre, Programme, Target
+
+
+async def programmes_page(
+    session: AsyncSession, page: PageParams
+) -> tuple[Sequence[Programme], str | None]:
+    return await paginate(session, select(Programme), Programme.id, page)
+
+
+async def centres_page(
+    session: AsyncSession, page: PageParams
+) -> tuple[Sequence[Centre], str | None]:
+    return await paginate(session, select(Centre), Centre.id, page)
+
+
+async def targets_page(
+    session: AsyncSession, page: PageParams
+) -> tuple[Sequence[Target], str | None]:
+    targets = select(Target).options(selectinload(Target.programmes))
+    return await paginate(session, targets, Target.id, page)
 
 
 async def programmes_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, Programme]:

@@ -1,16 +1,13 @@
 """Programmes, centres and targets: seeded reference data that admins extend."""
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from service.catalog import repository
 from service.catalog.schemas import CentreCreate, ProgrammeCreate, TargetCreate
 from service.core.errors import Conflict, ValidationFailed
-from service.core.pagination import PageParams, paginate
+from service.core.pagination import PageParams
 from service.models import Centre, Programme, Target
 
 
@@ -21,23 +18,19 @@ class CodeTaken(Conflict):
 async def list_programmes(
     session: AsyncSession, page: PageParams
 ) -> tuple[Sequence[Programme], str | None]:
-    return await paginate(session, select(Programme), Programme.id, page)
+    return await repository.programmes_page(session, page)
 
 
 async def list_centres(
     session: AsyncSession, page: PageParams
 ) -> tuple[Sequence[Centre], str | None]:
-    return await paginate(session, select(Centre), Centre.id, page)
-
-
-def _targets() -> Select[Any]:
-    return select(Target).options(selectinload(Target.programmes))
+    return await repository.centres_page(session, page)
 
 
 async def list_targets(
     session: AsyncSession, page: PageParams
 ) -> tuple[Sequence[Target], str | None]:
-    return await paginate(session, _targets(), Target.id, page)
+    return await repository.targets_page(session, page)
 
 
 async def create_programme(session: AsyncSession, data: ProgrammeCreate) -> Programme:

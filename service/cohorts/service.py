@@ -11,14 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.catalog import repository as catalog_repo
 from service.catalog.service import CodeTaken
 from service.cohorts import repository
-from service.cohorts.repository import AnyRow, LockedCohort
 from service.cohorts.schemas import CohortCreate, CohortRead, CohortUpdate
 from service.core.auth import Actor
 from service.core.errors import Conflict, ValidationFailed
-from service.core.pagination import PageParams
-from service.enrollments import service as enrollments
-from service.models import Centre, Cohort, Programme
-from service.models.enums import CohortStatus, EnrollmentStatus
+from service.core.pagination import PageParams, paginate_rows
+from service.core.sql import AnyRow
+from service.core.transitions import InvalidTransition
+from service.models import Cohort
+from service.models.enums import CohortStatus
+from service.seats import service as seats
 
 S = CohortStatus
 
@@ -32,14 +33,6 @@ TRANSITIONS: dict[str, tuple[tuple[CohortStatus, ...], CohortStatus, str]] = {
 
 class CohortClosed(Conflict):
     title, slug = "Cohort closed", "cohort-closed"
-
-
-class CapacityBelowSeats(Conflict):
-    title, slug = "Capacity below seats taken", "capacity-below-seats"
-
-
-class InvalidCohortTransition(Conflict):
-    title, slug = "Invalid status change", "invalid-transition"
 
 
 def to_read(row: AnyRow) -> CohortRead:
@@ -71,7 +64,7 @@ def to_read(row: AnyRow) -> CohortRead:
 async def get(session: AsyncSession, cohort_id: str) -> CohortRead:
     row = await repository.cohort_row(session, cohort_id)
     if row is None:
-        raise enrollments.cohort_not_found()
+        raise seats.cohort_not_found()
     return to_read(row)
 
 
@@ -83,14 +76,10 @@ async def list_cohorts(
     centre: str | None = None,
     status: CohortStatus | None = None,
 ) -> tuple[list[CohortRead], str | None]:
-    stmt = repository.cohort_rows().execution_options(populate_existing=True)
-    if programme is not None:
-        stmt = stmt.where(Programme.code == programme)
-    if centre is not None:
-        stmt = stmt.where(Centre.code == centre)
-    if status is not None:
-        stmt = stmt.where(Cohort.status == status.value)
-    rows, cursor = await repository.paginate_rows(session, stmt, Cohort.id, page)
+    stmt = repository.filtered_rows(
+        programme=programme, centre=centre, status=status.value if status else None
+    )
+    rows, cursor = await paginate_rows(session, stmt, Cohort.id, page)
     return [to_read(r) for r in rows], cursor
 
 
@@ -123,7 +112,7 @@ async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> Coh
     errors |= _range_errors(data.model_dump(), set(data.model_fields_set))
     if errors or programme is None or centre is None:
         raise ValidationFailed(errors)
-    enrollments.check_centre(actor, centre.id)
+    seats.check_centre(actor, centre.id)
     if await repository.code_taken(session, data.code):
         raise CodeTaken(f"A cohort with code '{data.code}' exists.")
     cohort = Cohort(
@@ -146,14 +135,6 @@ async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> Coh
     return await get(session, cohort.id)
 
 
-async def _lock(session: AsyncSession, actor: Actor, cohort_id: str) -> LockedCohort:
-    cohort = await repository.lock_cohort(session, cohort_id)
-    if cohort is None:
-        raise enrollments.cohort_not_found()
-    enrollments.check_centre(actor, cohort.centre_id)
-    return cohort
-
-
 async def update(
     session: AsyncSession, actor: Actor, cohort_id: str, data: CohortUpdate
 ) -> CohortRead:
@@ -161,7 +142,7 @@ async def update(
     nulls = {field: "May not be null." for field, value in changes.items() if value is None}
     if nulls:
         raise ValidationFailed(nulls)
-    locked = await _lock(session, actor, cohort_id)
+    locked = await seats.lock(session, actor, cohort_id)
     if locked.status in (S.completed, S.cancelled):
         raise CohortClosed(f"The cohort is {locked.status}; it can no longer be changed.")
     row = await repository.cohort_row(session, cohort_id)
@@ -177,19 +158,14 @@ async def update(
     if errors:
         raise ValidationFailed(errors)
     capacity = changes.get("capacity")
-    if capacity is not None and capacity < locked.seats_taken:
-        raise CapacityBelowSeats(
-            f"Capacity {capacity} is below the {locked.seats_taken} seats taken; "
-            "withdraw or drop enrollments first."
-        )
+    if capacity is not None:
+        seats.check_capacity(locked, capacity)
     if "mode" in changes:
         changes["mode"] = changes["mode"].value
     if changes:
         await repository.set_fields(session, cohort_id, changes)
     if capacity is not None:
-        locked.capacity = capacity
-        if await enrollments.promote_waitlisted(session, locked, actor=actor.name):
-            await repository.save_counters(session, locked)
+        await seats.capacity_changed(session, locked, capacity, actor=actor.name)
     return await get(session, cohort_id)
 
 
@@ -198,28 +174,14 @@ async def transition(
 ) -> CohortRead:
     """start, complete or cancel; enrollments follow in the same transaction."""
     sources, target, done = TRANSITIONS[action]
-    locked = await _lock(session, actor, cohort_id)
+    locked = await seats.lock(session, actor, cohort_id)
     if locked.status not in sources:
         allowed = " or ".join(s.value for s in sources)
-        raise InvalidCohortTransition(
-            f"A cohort that is {locked.status} cannot be {done}; it must be {allowed}."
+        raise InvalidTransition(
+            f"A cohort that is {locked.status} cannot be {done}; it must be {allowed}.",
+            current_status=locked.status,
         )
     await repository.set_fields(session, cohort_id, {"status": target.value})
     locked.status = target.value
-    if target is S.completed:
-        await enrollments.cancel_enrollments(
-            session,
-            locked,
-            (EnrollmentStatus.waitlisted,),
-            actor=actor.name,
-            reason="cohort completed",
-        )
-    elif target is S.cancelled:
-        await enrollments.cancel_enrollments(
-            session,
-            locked,
-            (EnrollmentStatus.enrolled, EnrollmentStatus.waitlisted),
-            actor=actor.name,
-            reason="cohort cancelled",
-        )
+    await seats.close(session, locked, target, actor=actor.name)
     return await get(session, cohort_id)

@@ -95,19 +95,6 @@ async def cohort_with_programme(
     return None if row is None else CohortWithProgramme(row[0], row[1])
 
 
-async def lock_cohort(session: AsyncSession, cohort_id: str) -> Cohort | None:
-    """Re-read the cohort under a share lock (PostgreSQL): its status cannot change
-    until this transaction ends, while other completions in it proceed side by side.
-    The cohort row is always locked before enrollment rows (no deadlocks)."""
-    cohort = await session.scalar(
-        select(Cohort)
-        .where(Cohort.id == cohort_id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    )
-    return cohort
-
-
 async def mark_completed(
     session: AsyncSession,
     enrollment_id: str,

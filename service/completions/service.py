@@ -19,12 +19,14 @@ from service.completions.schemas import (
     CompletionResult,
 )
 from service.core.auth import Actor
-from service.core.errors import Conflict, Forbidden, NotFound, ServiceError
-from service.enrollments.events import record_event
+from service.core.errors import Conflict, NotFound, ServiceError
+from service.core.transitions import InvalidTransition
 from service.enrollments.schemas import EnrollmentRead
 from service.models import Cohort, Enrollment
 from service.models.base import utcnow
 from service.models.enums import CohortStatus, EnrollmentStatus
+from service.seats import service as seats
+from service.seats.events import record_event
 
 _TIMESTAMP = TypeAdapter(datetime)
 
@@ -40,14 +42,11 @@ class CohortNotInProgress(Conflict):
         )
 
 
-class InvalidTransition(Conflict):
-    title, slug = "Invalid transition", "invalid-transition"
-
-    def __init__(self, status: str) -> None:
-        super().__init__(
-            f"Only an enrolled enrollment can be completed; this one is {status}.",
-            extra={"current_status": status},
-        )
+def _not_completable(status: str) -> InvalidTransition:
+    return InvalidTransition(
+        f"Only an enrolled enrollment can be completed; this one is {status}.",
+        current_status=status,
+    )
 
 
 class CertificateNotFound(NotFound):
@@ -101,15 +100,15 @@ async def complete(
 ) -> EnrollmentRead:
     """enrolled → completed (with a certificate) or failed, in an in_progress cohort."""
     found = await repository.enrollment_in_cohort(session, enrollment_id)
-    if found is None or not actor.covers_centre(found.cohort.centre_id):
+    if found is None or not actor.may_act_on_centre(found.cohort.centre_id):
         raise NotFound("No enrollment with this id.")
-    cohort = await repository.lock_cohort(session, found.cohort.id)
+    cohort = await seats.share_lock(session, found.cohort.id)
     if cohort is None:
         raise NotFound("No enrollment with this id.")
     if cohort.status != CohortStatus.in_progress:
         raise CohortNotInProgress(cohort)
     if found.enrollment.status != EnrollmentStatus.enrolled:
-        raise InvalidTransition(found.enrollment.status)
+        raise _not_completable(found.enrollment.status)
 
     status = (
         EnrollmentStatus.completed
@@ -129,7 +128,7 @@ async def complete(
     if enrollment is None:
         # A concurrent request changed it between our read and the update.
         current = await repository.enrollment_in_cohort(session, enrollment_id)
-        raise InvalidTransition(current.enrollment.status if current else "gone")
+        raise _not_completable(current.enrollment.status if current else "gone")
     code = None
     if status is EnrollmentStatus.completed:
         issued = await repository.issue_certificates(
@@ -218,12 +217,11 @@ async def complete_many(
     """Record many results in set-based statements; bad rows are reported, good rows kept."""
     found = await repository.cohort_with_programme(session, cohort_id)
     if found is None:
-        raise NotFound("No cohort with this id.")
-    if not actor.covers_centre(found.cohort.centre_id):
-        raise Forbidden("This key does not cover the cohort's centre.")
-    cohort = await repository.lock_cohort(session, cohort_id)
+        raise seats.cohort_not_found()
+    seats.check_centre(actor, found.cohort.centre_id)
+    cohort = await seats.share_lock(session, cohort_id)
     if cohort is None:
-        raise NotFound("No cohort with this id.")
+        raise seats.cohort_not_found()
     if cohort.status != CohortStatus.in_progress:
         raise CohortNotInProgress(cohort)
 
@@ -334,7 +332,7 @@ def certificate_read(record: CertificateRecord) -> CertificateRead:
 
 async def get_certificate(session: AsyncSession, actor: Actor, code: str) -> CertificateRead:
     record = await _find(session, code)
-    if not actor.covers_centre(record.cohort.centre_id):
+    if not actor.may_act_on_centre(record.cohort.centre_id):
         raise CertificateNotFound()
     return certificate_read(record)
 

@@ -45,12 +45,30 @@ class Actor:
     # Centre ids a staff key is limited to; None means every centre.
     centre_ids: frozenset[str] | None = None
 
-    def covers_centre(self, centre_id: str) -> bool:
-        if self.role is Role.admin:
+    # The scoping questions, each answered here once. Their SQL twins (for lists)
+    # are in ``service.core.scope``, built from the same fields.
+
+    def may_act_on_centre(self, centre_id: str) -> bool:
+        """May this key act on a cohort of this centre (and list its enrollments)?
+
+        Only staff keys are limited to centres (their ``centre_ids``, None for
+        all); admin keys act everywhere. Client keys are not tied to a centre:
+        what they may touch is limited by ``may_read_applicant`` instead, and
+        the role dependencies keep reporters out of every cohort action.
+        """
+        return (
+            self.role is not Role.staff or self.centre_ids is None or (centre_id in self.centre_ids)
+        )
+
+    def may_read_applicant(self, registered_by_key_id: str | None) -> bool:
+        """May this key read an applicant registered by ``registered_by_key_id``?
+
+        Admin and staff: every applicant; a client: only those its key
+        registered; a reporter: none.
+        """
+        if self.is_staff_or_admin:
             return True
-        if self.role is not Role.staff:
-            return False
-        return self.centre_ids is None or centre_id in self.centre_ids
+        return self.role is Role.client and registered_by_key_id == self.key_id
 
     @property
     def is_staff_or_admin(self) -> bool:

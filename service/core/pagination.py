@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from service.core.errors import ValidationFailed
+from service.core.sql import AnyRow, AnySelect
 
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -79,3 +80,20 @@ async def paginate(
         return rows, None
     rows = rows[: params.limit]
     return rows, encode_cursor(getattr(rows[-1], key.key))
+
+
+async def paginate_rows(
+    session: AsyncSession,
+    stmt: AnySelect,
+    key: InstrumentedAttribute[str],
+    params: PageParams,
+) -> tuple[Sequence[AnyRow], str | None]:
+    """Like ``paginate`` for statements selecting several columns."""
+    if params.cursor is not None:
+        stmt = stmt.where(key > decode_cursor(params.cursor))
+    stmt = stmt.add_columns(key.label("page_key")).order_by(key).limit(params.limit + 1)
+    rows = (await session.execute(stmt)).all()
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    return rows, encode_cursor(rows[-1].page_key)

@@ -10,13 +10,7 @@ from service.core.pagination import Page, PageDep
 from service.core.ratelimit import rate_limit
 from service.core.routing import CheckedRoute
 from service.enrollments import service
-from service.enrollments.schemas import (
-    EnrollmentCreate,
-    EnrollmentRead,
-    EventList,
-    EventRead,
-    ReasonBody,
-)
+from service.enrollments.schemas import EnrollmentCreate, EnrollmentRead, EventList, ReasonBody
 from service.models.enums import EnrollmentStatus
 
 router = APIRouter(prefix="/api/v1", tags=["enrollments"], route_class=CheckedRoute)
@@ -83,21 +77,7 @@ async def get_enrollment(
 @router.get("/enrollments/{enrollment_id}/events", responses=problem_responses(401, 403, 404))
 async def list_events(enrollment_id: str, session: SessionDep, actor: RegistrarActor) -> EventList:
     """The enrollment's status changes, oldest first."""
-    rows = await service.events(session, actor, enrollment_id)
-    return EventList(
-        items=[
-            EventRead.model_validate(
-                {
-                    "from": e.from_status,
-                    "to": e.to_status,
-                    "actor": e.actor,
-                    "at": e.at,
-                    "reason": e.reason,
-                }
-            )
-            for e in rows
-        ]
-    )
+    return await service.events(session, actor, enrollment_id)
 
 
 @router.post(

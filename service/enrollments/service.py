@@ -1,8 +1,9 @@
-"""Enrollment rules: enrol, withdraw, drop, promote from the waitlist, and reads.
+"""Enrollment rules: enrol, withdraw, drop, and reads.
 
-Every state change locks the cohort row first (``claim_place`` / ``lock_cohort``),
-re-reads what it decides on, changes the rows and the cohort's counters, and
-writes one event per status change, all in the caller's transaction.
+Seats and the waitlist belong to ``service.seats``: every state change here
+locks the cohort there first (``seats.claim`` / ``seats.lock_of``), re-reads what
+it decides on, and lets ``seats`` move the counters, the waitlist and the events,
+all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -13,22 +14,22 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.applicants.access import applicant_not_found, can_read_registered_by, get_readable
+from service.applicants.access import applicant_not_found, get_readable
 from service.applicants.normalise import age_on
-from service.cohorts import repository as cohorts_repo
-from service.cohorts.repository import AnyRow, LockedCohort
 from service.core.auth import Actor
-from service.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from service.core.pagination import PageParams
-from service.enrollments import repository
-from service.enrollments.events import record_event
-from service.enrollments.schemas import EnrollmentRead
-from service.models import Cohort, Enrollment, EnrollmentEvent
+from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.core.pagination import PageParams, paginate_rows
+from service.core.sql import AnyRow
+from service.core.transitions import InvalidTransition
+from service.enrollments import enroll_repository, repository
+from service.enrollments.enroll_repository import CohortSnapshot, EnrollSnapshot
+from service.enrollments.schemas import EnrollmentRead, EventList, EventRead
+from service.models import Enrollment
 from service.models.base import new_id, utcnow
-from service.models.enums import CohortStatus, EnrollmentStatus, Role
-
-PROMOTED_REASON = "promoted from waitlist"
-ACTIVE_COHORT = (CohortStatus.open.value, CohortStatus.in_progress.value)
+from service.models.enums import CohortStatus, EnrollmentStatus
+from service.seats import service as seats
+from service.seats.events import record_event
+from service.seats.repository import LockedCohort
 
 E = EnrollmentStatus
 
@@ -41,33 +42,25 @@ class CohortNotOpen(Conflict):
     title, slug = "Cohort not open", "cohort-not-open"
 
 
-class InvalidTransition(Conflict):
-    title, slug = "Invalid status change", "invalid-transition"
-
-
-def cohort_not_found() -> NotFound:
-    return NotFound("No cohort with this id.")
-
-
 def enrollment_not_found() -> NotFound:
     return NotFound("No enrollment with this id.")
 
 
-def check_centre(actor: Actor, centre_id: str) -> None:
-    """Staff act only on cohorts of the centres their key covers (cohorts are not secret: 403)."""
-    if actor.role is Role.staff and not actor.covers_centre(centre_id):
-        raise Forbidden("This key is not scoped to the cohort's centre.")
-
-
-def to_read(row: AnyRow) -> EnrollmentRead:
+def _to_read(row: AnyRow, positions: dict[str, int]) -> EnrollmentRead:
     read = EnrollmentRead.model_validate(row.Enrollment)
-    read.waitlist_position = row.waitlist_position
+    read.waitlist_position = positions.get(row.Enrollment.id)
     read.certificate_code = row.certificate_code
     return read
 
 
+async def _to_reads(session: AsyncSession, rows: Sequence[AnyRow]) -> list[EnrollmentRead]:
+    """Rows as ``EnrollmentRead``, with the waitlist positions of the whole page at once."""
+    positions = await seats.waitlist_positions(session, [r.Enrollment for r in rows])
+    return [_to_read(r, positions) for r in rows]
+
+
 async def read(session: AsyncSession, enrollment_id: str) -> EnrollmentRead:
-    return to_read(await repository.read_row(session, enrollment_id))
+    return (await _to_reads(session, [await repository.read_row(session, enrollment_id)]))[0]
 
 
 # --- state changes ---------------------------------------------------------------
@@ -78,14 +71,14 @@ async def enroll(
 ) -> EnrollmentRead:
     """Enrol while seats remain, else join the end of the waitlist."""
     # One unlocked read to refuse early; the unique index catches a racing twin.
-    found = await repository.snapshot(session, cohort_id, applicant_id)
-    if found is None or not can_read_registered_by(actor, found.created_by_key_id):
+    found = await enroll_repository.snapshot(session, cohort_id, applicant_id)
+    if found is None or not actor.may_read_applicant(found.created_by_key_id):
         raise applicant_not_found()
     if found.cohort is None:
-        raise cohort_not_found()
+        raise seats.cohort_not_found()
     if found.cohort.live_enrollment_id is not None:
         # Staff outside the cohort's centre get 403, not the id of an enrollment they may not see.
-        check_centre(actor, found.cohort.centre_id)
+        seats.check_centre(actor, found.cohort.centre_id)
         raise _already_enrolled(found.cohort.live_enrollment_id)
     _check_takes(actor, found.cohort, found.date_of_birth)
     if session.get_bind().dialect.name == "postgresql":
@@ -94,13 +87,12 @@ async def enroll(
             return done
 
     # Decide under the cohort's lock: SQLite, or the cohort changed since the read.
-    cohort = await repository.claim_place(session, cohort_id)
+    cohort = await seats.claim(session, cohort_id)
     if cohort is None:
-        raise cohort_not_found()
+        raise seats.cohort_not_found()
     _check_takes(actor, cohort, found.date_of_birth)
 
-    waitlisted = cohort.waitlist_length > 0
-    status = E.waitlisted if waitlisted else E.enrolled
+    status = seats.claimed_status(cohort)
     enrollment = Enrollment(
         id=new_id(),  # known before the flush, for the event row
         cohort_id=cohort.id,
@@ -114,20 +106,18 @@ async def enroll(
     try:
         await session.flush()
     except IntegrityError as exc:
-        if repository.is_live_duplicate(exc):
+        if enroll_repository.is_live_duplicate(exc):
             raise _already_enrolled(None) from None
         raise
     read = EnrollmentRead.model_validate(enrollment)
     # Appended under the lock with the highest queue number: last in line.
-    read.waitlist_position = cohort.waitlist_length if waitlisted else None
+    read.waitlist_position = cohort.waitlist_length if status is E.waitlisted else None
     return read
 
 
-def _check_takes(
-    actor: Actor, cohort: LockedCohort | repository.CohortSnapshot, born: date
-) -> None:
+def _check_takes(actor: Actor, cohort: LockedCohort | CohortSnapshot, born: date) -> None:
     """The cohort takes this enrollment: the actor's centre scope, open, the age limits."""
-    check_centre(actor, cohort.centre_id)
+    seats.check_centre(actor, cohort.centre_id)
     if cohort.status != CohortStatus.open:
         raise CohortNotOpen(f"The cohort is {cohort.status}; only open cohorts take enrollments.")
     _check_age(born, cohort)
@@ -136,8 +126,8 @@ def _check_takes(
 async def _enroll_in_one_statement(
     session: AsyncSession,
     actor: Actor,
-    found: repository.EnrollSnapshot,
-    cohort: repository.CohortSnapshot,
+    found: EnrollSnapshot,
+    cohort: CohortSnapshot,
 ) -> EnrollmentRead | None:
     """PostgreSQL: claim the place, insert the enrollment and its event in one
     statement that commits by itself (unless an Idempotency-Key record already
@@ -149,7 +139,7 @@ async def _enroll_in_one_statement(
     meanwhile (the caller then decides again under the lock).
     """
     try:
-        row = await repository.enroll_in_one_statement(
+        row = await enroll_repository.enroll_in_one_statement(
             session,
             cohort,
             enrollment_id=new_id(),
@@ -159,7 +149,7 @@ async def _enroll_in_one_statement(
             at=utcnow(),
         )
     except IntegrityError as exc:
-        if repository.is_live_duplicate(exc):
+        if enroll_repository.is_live_duplicate(exc):
             raise _already_enrolled(None) from None
         raise
     if row is None:
@@ -183,7 +173,7 @@ def _already_enrolled(existing_id: str | None) -> AlreadyEnrolled:
     )
 
 
-def _check_age(born: date, cohort: LockedCohort | repository.CohortSnapshot) -> None:
+def _check_age(born: date, cohort: LockedCohort | CohortSnapshot) -> None:
     age = age_on(born, cohort.start_date)
     if not cohort.min_age <= age <= cohort.max_age:
         raise ValidationFailed(
@@ -225,97 +215,46 @@ async def _leave(
     found = await repository.visible_enrollment(session, actor, enrollment_id)
     if found is None:
         raise enrollment_not_found()
-    cohort = await cohorts_repo.lock_cohort(session, found.cohort_id)
-    assert cohort is not None  # noqa: S101 - cohorts are never deleted
+    cohort = await seats.lock_of(session, found)
     enrollment = await repository.reload(session, enrollment_id)
-    before = enrollment.status
-    if before not in allowed_from:
+    if enrollment.status not in allowed_from:
         verb = "withdrawn" if to is E.withdrawn else "dropped"
         allowed = " or ".join(s.value for s in allowed_from)
         raise InvalidTransition(
-            f"An enrollment that is {before} cannot be {verb}; it must be {allowed}."
+            f"An enrollment that is {enrollment.status} cannot be {verb}; it must be {allowed}.",
+            current_status=enrollment.status,
         )
-    enrollment.status = to.value
-    record_event(
-        session, enrollment, from_status=before, to_status=to.value, actor=actor.name, reason=reason
-    )
-    if before == E.enrolled:
-        cohort.seats_taken -= 1
-    else:
-        cohort.waitlist_length -= 1
-    await promote_waitlisted(session, cohort, actor=actor.name)
-    await cohorts_repo.save_counters(session, cohort)
+    await seats.leave(session, cohort, enrollment, to, actor=actor.name, reason=reason)
     return await read(session, enrollment_id)
-
-
-async def promote_waitlisted(
-    session: AsyncSession, cohort: LockedCohort, *, actor: str, reason: str = PROMOTED_REASON
-) -> int:
-    """Fill free seats of a locked open/in-progress cohort from the waitlist, FIFO.
-
-    Updates ``cohort``'s counters in memory; the caller saves them.
-    """
-    if cohort.status not in ACTIVE_COHORT:
-        return 0
-    free = min(cohort.capacity - cohort.seats_taken, cohort.waitlist_length)
-    if free <= 0:
-        return 0
-    promoted = await repository.waitlist_head(session, cohort.id, free)
-    for enrollment in promoted:
-        enrollment.status = E.enrolled.value
-        record_event(
-            session,
-            enrollment,
-            from_status=E.waitlisted.value,
-            to_status=E.enrolled.value,
-            actor=actor,
-            reason=reason,
-        )
-    cohort.seats_taken += len(promoted)
-    cohort.waitlist_length -= len(promoted)
-    return len(promoted)
-
-
-async def cancel_enrollments(
-    session: AsyncSession,
-    cohort: LockedCohort,
-    statuses: Sequence[EnrollmentStatus],
-    *,
-    actor: str,
-    reason: str,
-) -> None:
-    """Move a locked cohort's enrollments in ``statuses`` to cancelled; recount in SQL."""
-    for enrollment in await repository.in_statuses(session, cohort.id, statuses):
-        before = enrollment.status
-        enrollment.status = E.cancelled.value
-        record_event(
-            session,
-            enrollment,
-            from_status=before,
-            to_status=E.cancelled.value,
-            actor=actor,
-            reason=reason,
-        )
-    await cohorts_repo.recount(session, cohort)
 
 
 # --- reads -----------------------------------------------------------------------
 
 
 async def get(session: AsyncSession, actor: Actor, enrollment_id: str) -> EnrollmentRead:
-    rows = repository.visible_read_rows(actor).where(Enrollment.id == enrollment_id)
-    row = (await session.execute(rows)).first()
+    row = await repository.visible_row(session, actor, enrollment_id)
     if row is None:
         raise enrollment_not_found()
-    return to_read(row)
+    return (await _to_reads(session, [row]))[0]
 
 
-async def events(
-    session: AsyncSession, actor: Actor, enrollment_id: str
-) -> Sequence[EnrollmentEvent]:
+async def events(session: AsyncSession, actor: Actor, enrollment_id: str) -> EventList:
     if await repository.visible_enrollment(session, actor, enrollment_id) is None:
         raise enrollment_not_found()
-    return await repository.events(session, enrollment_id)
+    return EventList(
+        items=[
+            EventRead.model_validate(
+                {
+                    "from": e.from_status,
+                    "to": e.to_status,
+                    "actor": e.actor,
+                    "at": e.at,
+                    "reason": e.reason,
+                }
+            )
+            for e in await repository.events(session, enrollment_id)
+        ]
+    )
 
 
 async def list_for_cohort(
@@ -327,14 +266,15 @@ async def list_for_cohort(
     status: EnrollmentStatus | None = None,
 ) -> tuple[list[EnrollmentRead], str | None]:
     """Staff of the centre and admin see all; a client sees only its own applicants'."""
-    cohort = await session.get(Cohort, cohort_id)
-    if cohort is None:
-        raise cohort_not_found()
-    check_centre(actor, cohort.centre_id)
-    stmt = repository.visible_read_rows(actor).where(Enrollment.cohort_id == cohort_id)
-    stmt = repository.with_status(stmt, status.value if status else None)
-    rows, cursor = await cohorts_repo.paginate_rows(session, stmt, Enrollment.id, page)
-    return [to_read(r) for r in rows], cursor
+    centre_id = await repository.cohort_centre(session, cohort_id)
+    if centre_id is None:
+        raise seats.cohort_not_found()
+    seats.check_centre(actor, centre_id)
+    stmt = repository.visible_rows(
+        actor, cohort_id=cohort_id, status=status.value if status else None
+    )
+    rows, cursor = await paginate_rows(session, stmt, Enrollment.id, page)
+    return await _to_reads(session, rows), cursor
 
 
 async def list_for_applicant(
@@ -347,7 +287,8 @@ async def list_for_applicant(
 ) -> tuple[list[EnrollmentRead], str | None]:
     """A scoped staff key sees the applicant's enrollments in its centres only."""
     applicant = await get_readable(session, actor, applicant_id)
-    stmt = repository.visible_read_rows(actor).where(Enrollment.applicant_id == applicant.id)
-    stmt = repository.with_status(stmt, status.value if status else None)
-    rows, cursor = await cohorts_repo.paginate_rows(session, stmt, Enrollment.id, page)
-    return [to_read(r) for r in rows], cursor
+    stmt = repository.visible_rows(
+        actor, applicant_id=applicant.id, status=status.value if status else None
+    )
+    rows, cursor = await paginate_rows(session, stmt, Enrollment.id, page)
+    return await _to_reads(session, rows), cursor

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.enrollments.repository import read_rows, status_counts
+from service.enrollments.repository import status_counts
 from service.models import Cohort, Enrollment
 from service.models.enums import SEAT_HOLDING_STATUSES
+from service.seats.service import waitlist_positions
 
 
 async def enrollment_statuses(session: AsyncSession, ids: Sequence[str]) -> list[str]:
@@ -29,12 +30,16 @@ async def assert_cohort_consistent(session: AsyncSession, cohort_id: str) -> Non
     assert cohort.seats_taken == seats
     assert seats <= cohort.capacity
     assert cohort.waitlist_length == counts.get("waitlisted", 0)
-    rows = await session.execute(
-        read_rows()
-        .where(Enrollment.cohort_id == cohort_id, Enrollment.status == "waitlisted")
-        .order_by(Enrollment.queue_no)
-    )
-    positions = [r.waitlist_position for r in rows]
+    waiting = (
+        await session.scalars(
+            select(Enrollment)
+            .where(Enrollment.cohort_id == cohort_id, Enrollment.status == "waitlisted")
+            .order_by(Enrollment.queue_no)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    by_id = await waitlist_positions(session, waiting)
+    positions = [by_id[e.id] for e in waiting]
     assert positions == list(range(1, len(positions) + 1))
     live = await session.execute(
         select(Enrollment.applicant_id, func.count())

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.enrollments import repository
+from service.enrollments import enroll_repository as repository
 from service.models import Cohort, Enrollment, EnrollmentEvent
 from service.models.base import new_id, utcnow
 from tests.factories import auth, make_applicant, make_cohort, make_key

@@ -1,4 +1,7 @@
-"""The enrollment audit trail: one append-only row per status change."""
+"""The enrollment audit trail: one append-only row per status change.
+
+Every status change writes its event here, in the transaction of the change.
+"""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
