@@ -37,8 +37,9 @@ NAME_MAX = 120
 DISTRICT_MAX = 80
 EMAIL_MAX = 254
 
+# The fields a PATCH (and a CSV row for a registered CNIC) may change. Every
+# other list of applicant fields derives from ``ApplicantCreate`` below.
 CONTACT_FIELDS: tuple[str, ...] = ("email", "phone", "district", "province", "education_level")
-IDENTITY_FIELDS: tuple[str, ...] = ("cnic", "full_name", "date_of_birth", "gender", "consent")
 
 
 class Schema(BaseModel):
@@ -145,6 +146,24 @@ class ApplicantCreate(Schema):
     education_level: EducationField
     consent: Consent
 
+    def stored(self) -> dict[str, Any]:
+        """The ``applicants`` column values of ``STORED_FIELDS`` (enums as their text)."""
+        return {name: _column_value(getattr(self, name)) for name in STORED_FIELDS}
+
+
+def _column_value(value: Any) -> Any:
+    return value.value if isinstance(value, StrEnum) else value
+
+
+# Derived from the one declaration (``ApplicantCreate``), in its order:
+# the POST body's fields, which are also the CSV import's columns.
+REGISTRATION_FIELDS: tuple[str, ...] = tuple(ApplicantCreate.model_fields)
+# The registration fields stored as ``applicants`` columns of the same name
+# (``consent`` is stored as the time it was given, ``consent_at``).
+STORED_FIELDS: tuple[str, ...] = tuple(f for f in REGISTRATION_FIELDS if f != "consent")
+# What identifies the person: fixed after registration (except by an admin's correction).
+IDENTITY_FIELDS: tuple[str, ...] = tuple(f for f in REGISTRATION_FIELDS if f not in CONTACT_FIELDS)
+
 
 def _refuse_change(value: Any, info: ValidationInfo) -> Any:
     allowed = ", ".join(CONTACT_FIELDS)
@@ -181,7 +200,7 @@ class ApplicantUpdate(Schema):
     def changes(self) -> dict[str, Any]:
         """The contact fields the caller sent, as stored values."""
         sent = self.model_dump(exclude_unset=True, include=set(CONTACT_FIELDS))
-        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in sent.items()}
+        return {k: _column_value(v) for k, v in sent.items()}
 
 
 class ApplicantRead(Schema):

@@ -12,7 +12,7 @@ from service.applicants.schemas import ApplicantCreate, ApplicantRead, Applicant
 from service.core.auth import Actor
 from service.core.errors import Conflict
 from service.models import Applicant
-from service.models.base import new_id, utcnow
+from service.models.base import utcnow
 
 
 class DuplicateApplicant(Conflict):
@@ -34,26 +34,8 @@ async def register(session: AsyncSession, actor: Actor, data: ApplicantCreate) -
     waits for the first to commit, then inserts nothing) without a pre-check
     query or a savepoint on the hot path.
     """
-    now = utcnow()
-    row = await repository.insert_unless_registered(
-        session,
-        {
-            "id": new_id(),
-            "cnic": data.cnic,
-            "full_name": data.full_name,
-            "date_of_birth": data.date_of_birth,
-            "gender": data.gender.value,
-            "email": data.email,
-            "phone": data.phone,
-            "province": data.province.value,
-            "district": data.district,
-            "education_level": data.education_level.value,
-            "consent_at": now,
-            "created_at": now,
-            "updated_at": now,
-            "created_by_key_id": actor.key_id,
-        },
-    )
+    values = repository.new_row(data, key_id=actor.key_id, now=utcnow())
+    row = await repository.insert_unless_registered(session, values)
     if row is None:
         raise _duplicate(actor, await repository.by_cnic(session, data.cnic))
     return ApplicantRead.model_validate(row)
