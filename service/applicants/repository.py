@@ -15,7 +15,7 @@ from service.applicants.access import readable_by
 from service.applicants.schemas import CONTACT_FIELDS, STORED_FIELDS, ApplicantCreate
 from service.core.auth import Actor
 from service.core.db import execute_standalone
-from service.models import Applicant
+from service.models import Applicant, ApplicantClient, ApplicantEvent
 from service.models.base import new_id
 
 applicants: Table = Applicant.__table__  # type: ignore[assignment]
@@ -104,3 +104,39 @@ async def update_contacts(session: AsyncSession, rows: Sequence[Mapping[str, Any
     """UPDATE the contact fields of the changed applicants (``b_id`` names each row)."""
     if rows:
         await session.execute(_UPDATE_CONTACT, list(rows))
+
+
+# --- links to a second client, and the applicant's audit events ---
+
+_links: Table = ApplicantClient.__table__  # type: ignore[assignment]
+
+
+async def link_client(
+    session: AsyncSession, applicant_id: str, key_id: str, *, consent_at: datetime
+) -> bool:
+    """Link ``key_id`` to the applicant; False when it was linked already (nothing written)."""
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert_(_links)
+        .values(
+            applicant_id=applicant_id, key_id=key_id, consent_at=consent_at, linked_at=consent_at
+        )
+        .on_conflict_do_nothing(index_elements=[_links.c.applicant_id, _links.c.key_id])
+        .returning(_links.c.key_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+def add_event(session: AsyncSession, event: ApplicantEvent) -> None:
+    """Record an audit event in the request's transaction (written at the next flush)."""
+    session.add(event)
+
+
+async def events(session: AsyncSession, applicant_id: str) -> Sequence[ApplicantEvent]:
+    """The applicant's audit events, oldest first."""
+    stmt = (
+        select(ApplicantEvent)
+        .where(ApplicantEvent.applicant_id == applicant_id)
+        .order_by(ApplicantEvent.id)
+    )
+    return (await session.scalars(stmt)).all()

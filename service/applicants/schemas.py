@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -219,6 +220,51 @@ class ApplicantRead(Schema):
     consent_at: datetime
     created_at: datetime
     updated_at: datetime
+
+
+class ApplicantRegistered(ApplicantRead):
+    """The answer to ``POST /applicants``: 201 created, or 200 ``linked``."""
+
+    linked: bool = Field(
+        False,
+        description="True (status 200) when the CNIC was registered by another app for the "
+        "same person (same full name and date of birth): the applicant is now linked to this "
+        "key too, and the contact fields sent were not applied.",
+    )
+
+
+REASON_MAX = 500
+
+
+class IdentityCorrection(Schema):
+    """``POST /applicants/{id}/identity`` (admin): the identity fields to correct, and why."""
+
+    full_name: FullName | None = None
+    date_of_birth: DateOfBirth | None = None
+    gender: GenderField | None = None
+    reason: Annotated[
+        str,
+        BeforeValidator(partial(check_text, max_length=REASON_MAX, what="reason")),
+        Field(description=f"Why the registration was wrong; 1 to {REASON_MAX} characters."),
+    ]
+
+    @field_validator("full_name", "date_of_birth", "gender")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"Leave the {info.field_name} out to keep it; it cannot be removed.")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_correct(self) -> IdentityCorrection:
+        if not self.changes():
+            raise ValueError("Give full_name, date_of_birth and/or gender to correct.")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The identity fields sent, as stored values."""
+        sent = self.model_dump(exclude_unset=True, exclude={"reason"})
+        return {k: _column_value(v) for k, v in sent.items()}
 
 
 class ApplicantLookup(Schema):

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from service.applicants.access import readable_by
 from service.cohorts.repository import (
     LOCKED_COLUMNS,
     AnyRow,
@@ -279,7 +280,7 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
             return true()
         return Cohort.centre_id.in_(actor.centre_ids)
     if actor.role is Role.client:
-        return Applicant.created_by_key_id == actor.key_id
+        return readable_by(actor)  # the applicants it registered or is linked to
     return false()
 
 

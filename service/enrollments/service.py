@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.applicants.access import applicant_not_found, can_read_registered_by, get_readable
+from service.applicants.access import applicant_not_found, get_readable, may_read
 from service.applicants.normalise import age_on
 from service.cohorts import repository as cohorts_repo
 from service.cohorts.repository import AnyRow, LockedCohort
@@ -79,7 +79,9 @@ async def enroll(
     """Enrol while seats remain, else join the end of the waitlist."""
     # One unlocked read to refuse early; the unique index catches a racing twin.
     found = await repository.snapshot(session, cohort_id, applicant_id)
-    if found is None or not can_read_registered_by(actor, found.created_by_key_id):
+    if found is None or not await may_read(
+        session, actor, found.applicant_id, found.created_by_key_id
+    ):
         raise applicant_not_found()
     if found.cohort is None:
         raise cohort_not_found()

@@ -348,7 +348,8 @@ async def test_duplicate_hides_existing_id_from_other_clients(
     other = await make_key(session, "client")
     cnic = random_cnic()
     assert (await register(client, owner, cnic=cnic)).status_code == 201
-    r = await register(client, other, cnic=cnic)
+    # Another person's name with this CNIC (the same person would be linked: test_link.py).
+    r = await register(client, other, cnic=cnic, full_name="Someone Else")
     assert r.status_code == 409
     assert "existing_id" not in r.json()
     assert "CNIC" in r.json()["detail"]
