@@ -130,13 +130,3 @@ async def link_client(
 def add_event(session: AsyncSession, event: ApplicantEvent) -> None:
     """Record an audit event in the request's transaction (written at the next flush)."""
     session.add(event)
-
-
-async def events(session: AsyncSession, applicant_id: str) -> Sequence[ApplicantEvent]:
-    """The applicant's audit events, oldest first."""
-    stmt = (
-        select(ApplicantEvent)
-        .where(ApplicantEvent.applicant_id == applicant_id)
-        .order_by(ApplicantEvent.id)
-    )
-    return (await session.scalars(stmt)).all()
