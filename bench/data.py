@@ -15,26 +15,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from service.applicants.schemas import REGISTRATION_FIELDS, STORED_FIELDS
+
 PROVINCES = ("punjab", "sindh", "kp", "balochistan", "ict", "gb", "ajk")
 DISTRICTS = ("Lahore", "Karachi", "Peshawar", "Quetta", "Islamabad", "Gilgit", "Muzaffarabad")
 GENDERS = ("female", "male", "female", "male", "transgender")
 EDUCATION = ("matric", "intermediate", "bachelor", "master", "phd", "primary", "none")
 
-APPLICANT_COLUMNS = (
-    "id",
-    "cnic",
-    "full_name",
-    "date_of_birth",
-    "gender",
-    "email",
-    "phone",
-    "province",
-    "district",
-    "education_level",
-    "consent_at",
-    "created_at",
-    "updated_at",
-)
+# The registration fields stored as columns (declared once, by ApplicantCreate),
+# between the id and the timestamps.
+APPLICANT_COLUMNS = ("id", *STORED_FIELDS, "consent_at", "created_at", "updated_at")
 
 ENROLLMENT_COLUMNS = (
     "id",
@@ -77,7 +67,10 @@ def phone(n: int) -> str:
 
 
 def applicant_fields(n: int, prefix: int = 3) -> dict[str, Any]:
-    """The POST /api/v1/applicants body of applicant ``n`` (age 19..33 in 2026)."""
+    """The POST /api/v1/applicants body of applicant ``n`` (age 19..33 in 2026).
+
+    Its keys are ``ApplicantCreate``'s fields (``tests/bench`` checks that it validates).
+    """
     return {
         "cnic": cnic(n, prefix),
         "full_name": f"Bench Applicant {n}",
@@ -96,24 +89,9 @@ def applicant_rows(start: int, count: int, prefix: int = 3) -> list[tuple[Any, .
     rows = []
     for n in range(start, start + count):
         f = applicant_fields(n, prefix)
+        f["date_of_birth"] = date.fromisoformat(f["date_of_birth"])
         at = BASE_TIME + timedelta(seconds=n % 25_000_000)
-        rows.append(
-            (
-                row_id(1, n),
-                f["cnic"],
-                f["full_name"],
-                date.fromisoformat(f["date_of_birth"]),
-                f["gender"],
-                f["email"],
-                f["phone"],
-                f["province"],
-                f["district"],
-                f["education_level"],
-                at,
-                at,
-                at,
-            )
-        )
+        rows.append((row_id(1, n), *(f[name] for name in STORED_FIELDS), at, at, at))
     return rows
 
 
@@ -188,7 +166,7 @@ def certificate_code(n: int) -> str:
 
 def import_csv(path: Path, rows: int, prefix: int = 5) -> Path:
     """A CSV for POST /api/v1/applicants/import: header = the POST field names."""
-    fields = list(applicant_fields(0).keys())
+    fields = list(REGISTRATION_FIELDS)
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()

@@ -4,7 +4,8 @@ The rule itself is ``Actor.may_read_applicant`` (and its SQL twin
 ``service.core.scope.applicants_readable_by``):
 
 - admin and staff: every applicant;
-- client: only the applicants its key registered (others are 404 to it);
+- client: only the applicants its key registered or was linked to (a second
+  partner app for the same person, ``applicant_clients``); others are 404 to it;
 - reporter: none (the routes refuse the role with 403 before this is asked).
 """
 
@@ -14,10 +15,17 @@ from service.core import scope
 from service.core.auth import Actor
 from service.core.errors import NotFound
 from service.models import Applicant
+from service.models.enums import Role
 
 
-def can_read(actor: Actor, applicant: Applicant) -> bool:
-    return actor.may_read_applicant(applicant.created_by_key_id)
+async def may_read(
+    session: AsyncSession, actor: Actor, applicant_id: str, created_by_key_id: str | None
+) -> bool:
+    """``Actor.may_read_applicant`` for one applicant whose registering key is known; the
+    link table is read only for a client that did not register it."""
+    if actor.may_read_applicant(created_by_key_id):
+        return True
+    return actor.role is Role.client and await scope.is_linked(session, actor, applicant_id)
 
 
 def applicant_not_found() -> NotFound:

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import csv
 import io
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,25 +28,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants import repository
-from service.applicants.schemas import CONTACT_FIELDS, ApplicantCreate, ImportReport
-from service.core.errors import ServiceError, ValidationFailed
-from service.models.base import new_id, utcnow
-
-COLUMNS: tuple[str, ...] = (
-    "cnic",
-    "full_name",
-    "date_of_birth",
-    "gender",
-    "email",
-    "phone",
-    "province",
-    "district",
-    "education_level",
-    "consent",
+from service.applicants.normalise import same_name
+from service.applicants.schemas import (
+    CONTACT_FIELDS,
+    REGISTRATION_FIELDS,
+    ApplicantCreate,
+    ImportReport,
 )
+from service.core.errors import ServiceError, ValidationFailed
+from service.models.base import utcnow
+
 BATCH_SIZE = 1000
-# Rows parsed between two yields to the event loop (see ``import_csv``).
-YIELD_EVERY = 50
+# A header wider than this is refused (the registration fields are ten; the
+# rest are ignored columns, and a 40,000-column header is an attack, not a file).
+MAX_COLUMNS = 1000
 # How often a batch is retried when a concurrent writer registers one of its CNICs.
 _RETRIES = 3
 
@@ -67,15 +61,6 @@ class _BatchResult:
     errors: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def _same_name(a: str, b: str) -> bool:
-    """Names equal ignoring case, Unicode form and runs of spaces."""
-
-    def key(s: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", s).casefold().split())
-
-    return key(a) == key(b)
-
-
 def _message(error: Any) -> str:
     if error.get("type") == "missing":
         return "This field is required."
@@ -83,6 +68,7 @@ def _message(error: Any) -> str:
 
 
 def _read_header(reader: Any) -> tuple[dict[str, int], int]:
+    """The registration fields' positions and the header's width; linear in its size."""
     try:
         header = next(reader, None)
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -93,17 +79,29 @@ def _read_header(reader: Any) -> tuple[dict[str, int], int]:
         raise ValidationFailed(
             {"file": "The file is empty; the first line must be the header row."}
         )
-    names = [h.strip().lower() for h in header]
-    dupes = sorted({n for n in names if n and names.count(n) > 1})
+    if len(header) > MAX_COLUMNS:
+        message = f"The header row has {len(header)} columns; at most {MAX_COLUMNS} are allowed."
+        raise ValidationFailed({"file": message})
+    positions: dict[str, int] = {}
+    dupes: set[str] = set()
+    for i, raw in enumerate(header):
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name in positions:
+            dupes.add(name)
+        else:
+            positions[name] = i
     if dupes:
-        raise ValidationFailed({"file": f"Columns named more than once: {', '.join(dupes)}."})
-    missing = [c for c in COLUMNS if c not in names]
+        names = ", ".join(sorted(dupes))
+        raise ValidationFailed({"file": f"Columns named more than once: {names}."})
+    missing = [c for c in REGISTRATION_FIELDS if c not in positions]
     if missing:
         raise ValidationFailed(
             {"file": f"The header row lacks the columns: {', '.join(missing)}."},
             detail="The CSV header must name the registration fields.",
         )
-    return {name: names.index(name) for name in COLUMNS}, len(names)
+    return {name: positions[name] for name in REGISTRATION_FIELDS}, len(header)
 
 
 def _binary(record: list[str]) -> bool:
@@ -115,6 +113,54 @@ def _unreadable(exc: Exception) -> UnreadableFile:
     if isinstance(exc, UnicodeDecodeError):
         return UnreadableFile("The file is not UTF-8 text; save the CSV as UTF-8.")
     return UnreadableFile("The file is not a readable CSV text file.")
+
+
+@dataclass
+class _Parsed:
+    rows: list[tuple[int, ApplicantCreate]]
+    errors: list[tuple[int, str, str]]
+    records: int
+    done: bool
+
+
+class _Parser:
+    """Reads and validates the file a batch at a time; runs in a worker thread.
+
+    Decoding, CSV parsing and validation are CPU-bound: done on the event loop
+    they would stall every other request for as long as a batch takes.
+    """
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self.reader = csv.reader(text)
+        self.columns: dict[str, int] = {}
+        self.width = 0
+        self.last_line = 0
+
+    def header(self) -> None:
+        self.columns, self.width = _read_header(self.reader)
+        self.last_line = self.reader.line_num
+
+    def batch(self) -> _Parsed:
+        """Up to ``BATCH_SIZE`` records: memory stays flat whatever the file's size."""
+        parsed = _Parsed(rows=[], errors=[], records=0, done=False)
+        while parsed.records < BATCH_SIZE:
+            try:
+                record = next(self.reader, None)
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise _unreadable(exc) from None
+            if record is None:
+                parsed.done = True
+                break
+            line, self.last_line = self.last_line + 1, self.reader.line_num
+            if not any(v.strip() for v in record):
+                continue  # blank line
+            if _binary(record):
+                raise _unreadable(csv.Error("NUL"))
+            parsed.records += 1
+            row = _parse_row(record, self.columns, line, parsed.errors, self.width)
+            if row is not None:
+                parsed.rows.append((line, row))
+        return parsed
 
 
 async def import_csv(
@@ -129,52 +175,36 @@ async def import_csv(
     report = ImportReport(dry_run=dry_run)
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
     try:
-        reader = csv.reader(text)
-        columns, header_width = _read_header(reader)
+        parser = _Parser(text)
+        await asyncio.to_thread(parser.header)
         savepoint = await session.begin_nested() if dry_run else None
-        # The database writes one batch while the next is parsed and validated
-        # (CPU-bound, so it yields to the event loop every few rows to let the
-        # write's I/O progress): the two overlap instead of taking turns.
-        # Batches are still applied one after another, in file order.
+        # The database writes one batch while a worker thread parses and
+        # validates the next: the two overlap instead of taking turns, and the
+        # event loop stays free. Batches are still applied one after another,
+        # in file order, and at most two are held in memory.
         writing: asyncio.Task[None] | None = None
         try:
-            batch: list[tuple[int, ApplicantCreate]] = []
             now = utcnow()
-            last_line = reader.line_num
             rows = 0
-            while True:
-                try:
-                    record = next(reader, None)
-                except (UnicodeDecodeError, csv.Error) as exc:
-                    raise _unreadable(exc) from None
-                if record is None:
-                    break
-                line, last_line = last_line + 1, reader.line_num
-                if not any(v.strip() for v in record):
-                    continue  # blank line
-                if _binary(record):
-                    raise _unreadable(csv.Error("NUL"))
-                rows += 1
-                row = _parse_row(record, columns, line, report, header_width)
-                if row is not None:
-                    batch.append((line, row))
-                if rows % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-                if len(batch) >= BATCH_SIZE:
-                    if writing is not None:
-                        await writing
+            done = False
+            while not done:
+                parsed = await asyncio.to_thread(parser.batch)
+                done = parsed.done
+                rows += parsed.records
+                for line, name, message in parsed.errors:
+                    report.add_error(line, name, message)
+                if writing is not None:
+                    await writing
+                    writing = None
+                if parsed.rows:
                     writing = asyncio.create_task(
-                        _apply(session, batch, report, key_id=key_id, now=now)
+                        _apply(session, parsed.rows, report, key_id=key_id, now=now)
                     )
-                    batch = []
-                    if progress is not None:
-                        progress(source.tell(), rows)
+                if progress is not None:
+                    progress(source.tell(), rows)
             if writing is not None:
                 await writing
             writing = None
-            await _apply(session, batch, report, key_id=key_id, now=now)
-            if progress is not None:
-                progress(source.tell(), rows)
         finally:
             if writing is not None and not writing.done():
                 # Let an in-flight batch finish rather than cancel it half-way
@@ -193,12 +223,12 @@ def _parse_row(
     record: list[str],
     columns: dict[str, int],
     line: int,
-    report: ImportReport,
+    errors: list[tuple[int, str, str]],
     header_width: int,
 ) -> ApplicantCreate | None:
     if len(record) > header_width:
-        report.add_error(
-            line, "row", f"The row has {len(record)} values; the header has {header_width}."
+        errors.append(
+            (line, "row", f"The row has {len(record)} values; the header has {header_width}.")
         )
         return None
     values: dict[str, Any] = {
@@ -211,7 +241,7 @@ def _parse_row(
     except ValidationError as exc:
         for error in exc.errors():
             loc = error.get("loc") or ("row",)
-            report.add_error(line, str(loc[0]), _message(error))
+            errors.append((line, str(loc[0]), _message(error)))
         return None
 
 
@@ -254,39 +284,21 @@ async def _write_batch(
     found = await repository.existing_by_cnic(session, {row.cnic for _, row in batch})
     # The applicant as it will be after this batch: earlier rows of the file
     # count, so a CNIC repeated in the file is compared with its first row.
-    state: dict[str, dict[str, Any]] = {cnic: e._asdict() for cnic, e in found.items()}
+    state: dict[str, dict[str, Any]] = found
     inserts: dict[str, dict[str, Any]] = {}
     updates: dict[str, dict[str, Any]] = {}
     for line, row in batch:
-        new = {
-            "email": row.email,
-            "phone": row.phone,
-            "district": row.district,
-            "province": row.province.value,
-            "education_level": row.education_level.value,
-        }
         current = state.get(row.cnic)
         if current is None:
-            values = {
-                "id": new_id(),
-                "cnic": row.cnic,
-                "full_name": row.full_name,
-                "date_of_birth": row.date_of_birth,
-                "gender": row.gender.value,
-                **new,
-                "consent_at": now,
-                "created_at": now,
-                "updated_at": now,
-                "created_by_key_id": key_id,
-                "updated_by_key_id": None,
-            }
+            values = repository.new_row(row, key_id=key_id, now=now)
             inserts[row.cnic] = values
             state[row.cnic] = values
             result.created += 1
             continue
         if _identity_errors(current, row, line, result):
             continue
-        changed = {k: v for k, v in new.items() if current[k] != v}
+        stored = row.stored()
+        changed = {k: stored[k] for k in CONTACT_FIELDS if current[k] != stored[k]}
         if not changed:
             result.unchanged += 1
             continue
@@ -315,7 +327,7 @@ def _identity_errors(
 ) -> bool:
     """Report identity fields that differ from the registered applicant's."""
     before = len(result.errors)
-    if not _same_name(current["full_name"], row.full_name):
+    if not same_name(current["full_name"], row.full_name):
         result.errors.append(
             (line, "full_name", "Differs from the name registered with this CNIC.")
         )

@@ -72,6 +72,16 @@ def normalise_phone(value: str) -> str:
     return e164
 
 
+def name_key(value: str) -> str:
+    """A name compared ignoring letter case, Unicode form and spacing."""
+    return "".join(unicodedata.normalize("NFC", value).casefold().split())
+
+
+def same_name(a: str, b: str) -> bool:
+    """``'Ayesha  KHAN'`` is ``'ayesha khan'`` (the rule for linking and for imports)."""
+    return name_key(a) == name_key(b)
+
+
 def has_control_chars(value: str) -> bool:
     return any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
 

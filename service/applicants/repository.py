@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.applicants.schemas import CONTACT_FIELDS, STORED_FIELDS, ApplicantCreate
 from service.core.auth import Actor
 from service.core.db import execute_standalone
 from service.core.scope import applicants_readable_by as readable_by
-from service.models import Applicant
+from service.models import Applicant, ApplicantClient, ApplicantEvent
+from service.models.base import new_id
 
 applicants: Table = Applicant.__table__  # type: ignore[assignment]
 
 
-class Existing(NamedTuple):
-    """The columns the CSV import compares against."""
+# The columns the CSV import compares a row against: the id and the stored registration fields.
+_EXISTING = select(applicants.c.id, *(applicants.c[name] for name in STORED_FIELDS))
 
-    id: str
-    cnic: str
-    full_name: str
-    date_of_birth: date
-    gender: str
-    email: str
-    phone: str
-    district: str
-    province: str
-    education_level: str
+
+def new_row(data: ApplicantCreate, *, key_id: str | None, now: datetime) -> dict[str, Any]:
+    """Every column of a new applicant registered with ``data`` by ``key_id`` at ``now``."""
+    return {
+        "id": new_id(),
+        **data.stored(),
+        "consent_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "created_by_key_id": key_id,
+        "updated_by_key_id": None,
+    }
 
 
 async def by_cnic(session: AsyncSession, cnic: str) -> Applicant | None:
@@ -61,7 +65,7 @@ async def insert_unless_registered(
     stmt = _INSERT_UNLESS_REGISTERED[session.get_bind().dialect.name]
     # One atomic statement: on PostgreSQL it commits by itself unless the request
     # already holds a transaction (an Idempotency-Key record), which it then joins.
-    result = await execute_standalone(session, stmt, {"updated_by_key_id": None, **values})
+    result = await execute_standalone(session, stmt, values)
     return result.first()
 
 
@@ -70,24 +74,15 @@ async def readable_by_cnic(session: AsyncSession, actor: Actor, cnic: str) -> Se
     return (await session.scalars(stmt)).all()
 
 
-async def existing_by_cnic(session: AsyncSession, cnics: Collection[str]) -> dict[str, Existing]:
-    """One SELECT for a batch of CNICs."""
+async def existing_by_cnic(
+    session: AsyncSession, cnics: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """One SELECT for a batch of CNICs: {cnic: {"id", *STORED_FIELDS}}."""
     if not cnics:
         return {}
-    stmt = select(
-        Applicant.id,
-        Applicant.cnic,
-        Applicant.full_name,
-        Applicant.date_of_birth,
-        Applicant.gender,
-        Applicant.email,
-        Applicant.phone,
-        Applicant.district,
-        Applicant.province,
-        Applicant.education_level,
-    ).where(Applicant.cnic.in_(list(cnics)))
+    stmt = _EXISTING.where(applicants.c.cnic.in_(list(cnics)))
     rows = (await session.execute(stmt)).all()
-    return {row.cnic: Existing._make(row) for row in rows}
+    return {row.cnic: row._asdict() for row in rows}
 
 
 async def insert_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -100,13 +95,7 @@ _UPDATE_CONTACT = (
     update(applicants)
     .where(applicants.c.id == bindparam("b_id"))
     .values(
-        email=bindparam("email"),
-        phone=bindparam("phone"),
-        district=bindparam("district"),
-        province=bindparam("province"),
-        education_level=bindparam("education_level"),
-        updated_at=bindparam("updated_at"),
-        updated_by_key_id=bindparam("updated_by_key_id"),
+        {name: bindparam(name) for name in (*CONTACT_FIELDS, "updated_at", "updated_by_key_id")}
     )
 )
 
@@ -115,3 +104,29 @@ async def update_contacts(session: AsyncSession, rows: Sequence[Mapping[str, Any
     """UPDATE the contact fields of the changed applicants (``b_id`` names each row)."""
     if rows:
         await session.execute(_UPDATE_CONTACT, list(rows))
+
+
+# --- links to a second client, and the applicant's audit events ---
+
+_links: Table = ApplicantClient.__table__  # type: ignore[assignment]
+
+
+async def link_client(
+    session: AsyncSession, applicant_id: str, key_id: str, *, consent_at: datetime
+) -> bool:
+    """Link ``key_id`` to the applicant; False when it was linked already (nothing written)."""
+    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert_(_links)
+        .values(
+            applicant_id=applicant_id, key_id=key_id, consent_at=consent_at, linked_at=consent_at
+        )
+        .on_conflict_do_nothing(index_elements=[_links.c.applicant_id, _links.c.key_id])
+        .returning(_links.c.key_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+def add_event(session: AsyncSession, event: ApplicantEvent) -> None:
+    """Record an audit event in the request's transaction (written at the next flush)."""
+    session.add(event)

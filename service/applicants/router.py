@@ -1,17 +1,19 @@
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
-from service.applicants import importer, service
+from service.applicants import identity, importer, service
 from service.applicants.schemas import (
     ApplicantCreate,
     ApplicantList,
     ApplicantLookup,
     ApplicantRead,
+    ApplicantRegistered,
     ApplicantUpdate,
+    IdentityCorrection,
     ImportReport,
 )
-from service.core.auth import RegistrarActor, StaffActor
+from service.core.auth import AdminActor, RegistrarActor, StaffActor
 from service.core.db import SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
@@ -24,15 +26,23 @@ router = APIRouter(prefix="/api/v1/applicants", tags=["applicants"], route_class
 @router.post(
     "",
     status_code=201,
-    response_model=ApplicantRead,
-    responses=problem_responses(401, 403, 409, 413, 422, 429),
+    response_model=ApplicantRegistered,
+    responses={
+        200: {
+            "model": ApplicantRegistered,
+            "description": "Linked: another app registered this person (same CNIC, full name "
+            "and date of birth); `linked` is true and the contact fields sent were not applied.",
+        },
+        **problem_responses(401, 403, 409, 413, 422, 429),
+    },
     dependencies=[rate_limit("register")],
 )
 async def register_applicant(
     body: ApplicantCreate, session: SessionDep, actor: RegistrarActor, idem: IdempotencyDep
 ) -> object:
-    """Register an applicant (one per CNIC; a duplicate is 409 with `existing_id`)."""
-    return await idem.respond(201, await service.register(session, actor, body))
+    """Register an applicant (one per CNIC; a second app for the same person is linked)."""
+    registered = await service.register(session, actor, body)
+    return await idem.respond(200 if registered.linked else 201, registered)
 
 
 @router.post(
@@ -81,4 +91,22 @@ async def update_applicant(
 ) -> ApplicantRead:
     """Change an applicant's contact fields (email, phone, district, province, education)."""
     applicant = await service.update_contact(session, actor, applicant_id, body)
+    return ApplicantRead.model_validate(applicant)
+
+
+@router.post(
+    "/{applicant_id}/identity",
+    response_model=ApplicantRead,
+    responses=problem_responses(401, 403, 404, 413, 422),
+)
+async def correct_identity(
+    applicant_id: str,
+    body: IdentityCorrection,
+    request: Request,
+    session: SessionDep,
+    actor: AdminActor,
+) -> ApplicantRead:
+    """Correct an applicant's full name, date of birth or gender (admin; audited)."""
+    secret: str = request.app.state.settings.secret_key
+    applicant = await identity.correct(session, actor, applicant_id, body, secret=secret)
     return ApplicantRead.model_validate(applicant)

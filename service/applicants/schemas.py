@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -37,8 +38,9 @@ NAME_MAX = 120
 DISTRICT_MAX = 80
 EMAIL_MAX = 254
 
+# The fields a PATCH (and a CSV row for a registered CNIC) may change. Every
+# other list of applicant fields derives from ``ApplicantCreate`` below.
 CONTACT_FIELDS: tuple[str, ...] = ("email", "phone", "district", "province", "education_level")
-IDENTITY_FIELDS: tuple[str, ...] = ("cnic", "full_name", "date_of_birth", "gender", "consent")
 
 
 class Schema(BaseModel):
@@ -145,6 +147,24 @@ class ApplicantCreate(Schema):
     education_level: EducationField
     consent: Consent
 
+    def stored(self) -> dict[str, Any]:
+        """The ``applicants`` column values of ``STORED_FIELDS`` (enums as their text)."""
+        return {name: _column_value(getattr(self, name)) for name in STORED_FIELDS}
+
+
+def _column_value(value: Any) -> Any:
+    return value.value if isinstance(value, StrEnum) else value
+
+
+# Derived from the one declaration (``ApplicantCreate``), in its order:
+# the POST body's fields, which are also the CSV import's columns.
+REGISTRATION_FIELDS: tuple[str, ...] = tuple(ApplicantCreate.model_fields)
+# The registration fields stored as ``applicants`` columns of the same name
+# (``consent`` is stored as the time it was given, ``consent_at``).
+STORED_FIELDS: tuple[str, ...] = tuple(f for f in REGISTRATION_FIELDS if f != "consent")
+# What identifies the person: fixed after registration (except by an admin's correction).
+IDENTITY_FIELDS: tuple[str, ...] = tuple(f for f in REGISTRATION_FIELDS if f not in CONTACT_FIELDS)
+
 
 def _refuse_change(value: Any, info: ValidationInfo) -> Any:
     allowed = ", ".join(CONTACT_FIELDS)
@@ -181,7 +201,7 @@ class ApplicantUpdate(Schema):
     def changes(self) -> dict[str, Any]:
         """The contact fields the caller sent, as stored values."""
         sent = self.model_dump(exclude_unset=True, include=set(CONTACT_FIELDS))
-        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in sent.items()}
+        return {k: _column_value(v) for k, v in sent.items()}
 
 
 class ApplicantRead(Schema):
@@ -200,6 +220,51 @@ class ApplicantRead(Schema):
     consent_at: datetime
     created_at: datetime
     updated_at: datetime
+
+
+class ApplicantRegistered(ApplicantRead):
+    """The answer to ``POST /applicants``: 201 created, or 200 ``linked``."""
+
+    linked: bool = Field(
+        False,
+        description="True (status 200) when the CNIC was registered by another app for the "
+        "same person (same full name and date of birth): the applicant is now linked to this "
+        "key too, and the contact fields sent were not applied.",
+    )
+
+
+REASON_MAX = 500
+
+
+class IdentityCorrection(Schema):
+    """``POST /applicants/{id}/identity`` (admin): the identity fields to correct, and why."""
+
+    full_name: FullName | None = None
+    date_of_birth: DateOfBirth | None = None
+    gender: GenderField | None = None
+    reason: Annotated[
+        str,
+        BeforeValidator(partial(check_text, max_length=REASON_MAX, what="reason")),
+        Field(description=f"Why the registration was wrong; 1 to {REASON_MAX} characters."),
+    ]
+
+    @field_validator("full_name", "date_of_birth", "gender")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"Leave the {info.field_name} out to keep it; it cannot be removed.")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_correct(self) -> IdentityCorrection:
+        if not self.changes():
+            raise ValueError("Give full_name, date_of_birth and/or gender to correct.")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The identity fields sent, as stored values."""
+        sent = self.model_dump(exclude_unset=True, exclude={"reason"})
+        return {k: _column_value(v) for k, v in sent.items()}
 
 
 class ApplicantLookup(Schema):

@@ -1,33 +1,43 @@
-"""Registering, reading, updating and finding applicants."""
+"""Registering (or linking a second client), reading, updating and finding applicants."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants import repository
-from service.applicants.access import can_read, get_readable
-from service.applicants.schemas import ApplicantCreate, ApplicantRead, ApplicantUpdate
+from service.applicants.access import get_readable, may_read
+from service.applicants.normalise import same_name
+from service.applicants.schemas import ApplicantCreate, ApplicantRegistered, ApplicantUpdate
 from service.core.auth import Actor
 from service.core.errors import Conflict
-from service.models import Applicant
-from service.models.base import new_id, utcnow
+from service.models import Applicant, ApplicantEvent
+from service.models.applicant_event import ApplicantEventType
+from service.models.base import utcnow
+from service.models.enums import Role
 
 
 class DuplicateApplicant(Conflict):
     title, slug = "Applicant already registered", "duplicate-applicant"
 
 
-def _duplicate(actor: Actor, existing: Applicant | None) -> DuplicateApplicant:
+async def _duplicate(
+    session: AsyncSession, actor: Actor, existing: Applicant | None
+) -> DuplicateApplicant:
     detail = "An applicant with this CNIC is already registered."
-    if existing is not None and can_read(actor, existing):
+    if existing is not None and await may_read(
+        session, actor, existing.id, existing.created_by_key_id
+    ):
         return DuplicateApplicant(detail, extra={"existing_id": existing.id})
     return DuplicateApplicant(detail)
 
 
-async def register(session: AsyncSession, actor: Actor, data: ApplicantCreate) -> ApplicantRead:
-    """Create the applicant; 409 when its CNIC is registered (by anyone).
+async def register(
+    session: AsyncSession, actor: Actor, data: ApplicantCreate
+) -> ApplicantRegistered:
+    """Create the applicant; link a second client to it; else 409 when its CNIC is registered.
 
     One ``INSERT ... ON CONFLICT (cnic) DO NOTHING RETURNING``: the unique
     index decides between concurrent registrations of one CNIC (the second
@@ -35,28 +45,50 @@ async def register(session: AsyncSession, actor: Actor, data: ApplicantCreate) -
     query or a savepoint on the hot path.
     """
     now = utcnow()
-    row = await repository.insert_unless_registered(
-        session,
-        {
-            "id": new_id(),
-            "cnic": data.cnic,
-            "full_name": data.full_name,
-            "date_of_birth": data.date_of_birth,
-            "gender": data.gender.value,
-            "email": data.email,
-            "phone": data.phone,
-            "province": data.province.value,
-            "district": data.district,
-            "education_level": data.education_level.value,
-            "consent_at": now,
-            "created_at": now,
-            "updated_at": now,
-            "created_by_key_id": actor.key_id,
-        },
+    values = repository.new_row(data, key_id=actor.key_id, now=now)
+    row = await repository.insert_unless_registered(session, values)
+    if row is not None:
+        return ApplicantRegistered.model_validate(row)
+    existing = await repository.by_cnic(session, data.cnic)
+    if existing is not None and _same_person_for_another_client(actor, existing, data):
+        await _link(session, actor, existing, now)
+        linked = ApplicantRegistered.model_validate(existing)
+        linked.linked = True
+        return linked
+    raise await _duplicate(session, actor, existing)
+
+
+def _same_person_for_another_client(
+    actor: Actor, existing: Applicant, data: ApplicantCreate
+) -> bool:
+    """A client that did not register the CNIC, sending the registered name and birth date.
+
+    Whoever registered it (another client, staff, a CSV import), the person
+    is the same: the contract's "second partner app for the same person".
+    """
+    return (
+        actor.role is Role.client
+        and existing.created_by_key_id != actor.key_id
+        and existing.date_of_birth == data.date_of_birth
+        and same_name(existing.full_name, data.full_name)
     )
-    if row is None:
-        raise _duplicate(actor, await repository.by_cnic(session, data.cnic))
-    return ApplicantRead.model_validate(row)
+
+
+async def _link(session: AsyncSession, actor: Actor, applicant: Applicant, now: datetime) -> None:
+    """Link the client (once: a repeat writes nothing) and record the link and its consent."""
+    if await repository.link_client(session, applicant.id, actor.key_id, consent_at=now):
+        repository.add_event(
+            session,
+            ApplicantEvent(
+                applicant_id=applicant.id,
+                type=ApplicantEventType.linked.value,
+                at=now,
+                key_id=actor.key_id,
+                actor=actor.name,
+                consent_at=now,
+            ),
+        )
+        await session.flush()
 
 
 async def get(session: AsyncSession, actor: Actor, applicant_id: str) -> Applicant:

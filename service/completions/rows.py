@@ -15,13 +15,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from service.applicants.normalise import normalise_cnic
 from service.core.errors import PayloadTooLarge, ValidationFailed
 from service.core.routing import unstorable
 
 MAX_ROWS = 5000
 CSV_COLUMNS = ("enrollment_id", "cnic", "score", "attendance")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_CNIC_SEPARATORS = re.compile(r"[\s\-]+")
 _MAX_ID_LENGTH = 64
 
 
@@ -40,14 +40,6 @@ class TooManyRows(PayloadTooLarge):
 
     def __init__(self) -> None:
         super().__init__(f"Send at most {MAX_ROWS} rows per request; split the file.")
-
-
-def normalise_cnic(value: str) -> str | None:
-    """``#####-#######-#`` from 13 digits in any spelling, else None."""
-    digits = _CNIC_SEPARATORS.sub("", value)
-    if len(digits) != 13 or not digits.isascii() or not digits.isdigit():
-        return None
-    return f"{digits[:5]}-{digits[5:12]}-{digits[12]}"
 
 
 def _text(value: Any, field: str, problems: list[str]) -> str | None:
@@ -95,8 +87,10 @@ def parse_row(row: int, item: Any, *, from_text: bool = False) -> ParsedRow:
     raw_cnic = _text(item.get("cnic"), "cnic", problems)
     cnic = None
     if raw_cnic is not None:
-        cnic = normalise_cnic(raw_cnic)
-        if cnic is None:
+        # The registration normaliser: any spelling that registers also matches here.
+        try:
+            cnic = normalise_cnic(raw_cnic)
+        except ValueError:
             problems.append("cnic must be 13 digits, with or without dashes")
     if enrollment_id is not None and raw_cnic is not None:
         problems.append("give either enrollment_id or cnic, not both")

@@ -64,7 +64,8 @@ class Actor:
         """May this key read an applicant registered by ``registered_by_key_id``?
 
         Admin and staff: every applicant; a client: only those its key
-        registered; a reporter: none.
+        registered; a reporter: none. A client linked to the applicant as a second
+        partner app is asked of the database: ``service.applicants.access.may_read``.
         """
         if self.is_staff_or_admin:
             return True

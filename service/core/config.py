@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     # Per API key and action (registration, enrollment); 0 turns the limit off.
     # Kept per server process: with N workers a caller may get up to N times this.
     rate_limit_per_minute: int = 0
+    # Registrations per client key and minute, on by default: a partner app
+    # signing people up never comes near it, a script probing CNICs does
+    # (service/core/ratelimit.py). 0 turns it off; the lower of the two applies.
+    register_rate_limit_per_minute: int = 600
+
+    # ENROLL_SECRET_KEY: keys the fingerprints kept by identity corrections
+    # (service/applicants/identity.py). Unset: a random key per process.
+    secret_key: str = ""
 
     # Request body limits in bytes.
     max_json_body_bytes: int = 1_048_576

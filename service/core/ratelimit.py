@@ -1,10 +1,18 @@
 """Per-key rate limits on the write endpoints that partner apps call in bulk.
 
 A token bucket per (API key, limited action), kept in process memory: each
-bucket holds up to ``ENROLL_RATE_LIMIT_PER_MINUTE`` tokens and refills at that
-many per minute; a request takes one token or is refused with 429 and a
-``Retry-After`` saying when the next token arrives. ``0`` (the default) turns
-the limit off.
+bucket holds up to the action's limit of tokens and refills at that many per
+minute; a request takes one token or is refused with 429 and a
+``Retry-After`` saying when the next token arrives.
+
+The limit of an action is the lower of ``ENROLL_RATE_LIMIT_PER_MINUTE`` (every
+key and limited action; ``0``, the default, is off) and the action's own
+setting: ``ENROLL_REGISTER_RATE_LIMIT_PER_MINUTE`` (default 600; ``0`` is off)
+for registrations by client keys. That one is on by default because a partner
+app registering people never needs more, while a script probing CNICs (a 409,
+or a link, tells it a CNIC is registered) does; staff and admin keys may read
+every applicant anyway, and bulk work goes through the CSV import. Tests
+control the buckets' clock with ``app.state.rate_limit_clock``.
 
 The state is per server process and safe to lose (a restart only forgets how
 much of their budget callers used). With N worker processes a caller whose
@@ -22,7 +30,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from service.core.auth import Actor, get_actor
+from service.core.config import Settings
 from service.core.errors import ServiceError
+from service.models.enums import Role
 
 # Buckets are pruned (full ones dropped) once there are this many.
 MAX_BUCKETS = 10_000
@@ -80,14 +90,28 @@ class RateLimiter:
                 del self.buckets[name]
 
 
-def _limiter(request: Request) -> RateLimiter | None:
-    per_minute: int = request.app.state.settings.rate_limit_per_minute
+def limit_for(settings: Settings, action: str, role: Role) -> int:
+    """Requests per minute a key of ``role`` may make of ``action``; 0 when not limited."""
+    own = 0
+    if action == "register" and role is Role.client:
+        own = settings.register_rate_limit_per_minute
+    limits = [n for n in (settings.rate_limit_per_minute, own) if n > 0]
+    return min(limits, default=0)
+
+
+def _limiter(request: Request, action: str, role: Role) -> RateLimiter | None:
+    per_minute = limit_for(request.app.state.settings, action, role)
     if per_minute <= 0:
         return None
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
-    if limiter is None or limiter.per_minute != per_minute:
-        limiter = RateLimiter(per_minute)
-        request.app.state.rate_limiter = limiter
+    state = request.app.state
+    limiters: dict[str, RateLimiter] | None = getattr(state, "rate_limiters", None)
+    if limiters is None:
+        limiters = state.rate_limiters = {}
+    # One set of buckets per limit (buckets are keyed by API key and action).
+    limiter = limiters.get(f"{action}:{per_minute}")
+    if limiter is None:
+        clock = getattr(state, "rate_limit_clock", None) or time.monotonic
+        limiter = limiters[f"{action}:{per_minute}"] = RateLimiter(per_minute, clock=clock)
     return limiter
 
 
@@ -95,7 +119,7 @@ def rate_limit(action: str) -> Any:
     """A route dependency: ``dependencies=[rate_limit("register")]``; declare 429 too."""
 
     async def check(request: Request, actor: Annotated[Actor, Depends(get_actor)]) -> None:
-        limiter = _limiter(request)
+        limiter = _limiter(request, action, actor.role)
         if limiter is None:
             return
         wait = limiter.take(actor.key_id, action)

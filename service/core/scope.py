@@ -3,7 +3,8 @@
 One filter per question, built from the same fields as the Python check:
 
 - ``applicants_readable_by`` ↔ ``Actor.may_read_applicant``: admin and staff
-  every applicant, a client the applicants its key registered, a reporter none;
+  every applicant, a client the applicants its key registered or was linked to
+  (``applicant_clients``), a reporter none;
 - ``centre_in_scope`` ↔ ``Actor.may_act_on_centre``: staff keys only their centres;
 - ``enrollments_visible_to``: an enrollment is visible when both hold (its
   cohort's centre and its applicant), so staff see their centres' enrollments and
@@ -12,12 +13,12 @@ One filter per question, built from the same fields as the Python check:
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from service.core.auth import Actor
-from service.models import Applicant, Cohort
+from service.models import Applicant, ApplicantClient, Cohort
 from service.models.enums import Role
 
 
@@ -26,7 +27,10 @@ def applicants_readable_by(actor: Actor) -> ColumnElement[bool]:
     if actor.is_staff_or_admin:
         return true()
     if actor.role is Role.client:
-        return Applicant.created_by_key_id == actor.key_id
+        linked = exists().where(
+            ApplicantClient.applicant_id == Applicant.id, ApplicantClient.key_id == actor.key_id
+        )
+        return or_(Applicant.created_by_key_id == actor.key_id, linked)
     return false()
 
 
@@ -51,3 +55,13 @@ async def readable_applicant(
     return await session.scalar(
         select(Applicant).where(Applicant.id == applicant_id, applicants_readable_by(actor))
     )
+
+
+async def is_linked(session: AsyncSession, actor: Actor, applicant_id: str) -> bool:
+    """Whether ``actor``'s key was linked to the applicant as a second partner app."""
+    found = await session.scalar(
+        select(ApplicantClient.key_id).where(
+            ApplicantClient.applicant_id == applicant_id, ApplicantClient.key_id == actor.key_id
+        )
+    )
+    return found is not None

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.applicants.access import applicant_not_found, get_readable
+from service.applicants.access import applicant_not_found, get_readable, may_read
 from service.applicants.normalise import age_on
 from service.core.auth import Actor
 from service.core.errors import Conflict, NotFound, ValidationFailed
@@ -72,7 +72,9 @@ async def enroll(
     """Enrol while seats remain, else join the end of the waitlist."""
     # One unlocked read to refuse early; the unique index catches a racing twin.
     found = await enroll_repository.snapshot(session, cohort_id, applicant_id)
-    if found is None or not actor.may_read_applicant(found.created_by_key_id):
+    if found is None or not await may_read(
+        session, actor, found.applicant_id, found.created_by_key_id
+    ):
         raise applicant_not_found()
     if found.cohort is None:
         raise seats.cohort_not_found()

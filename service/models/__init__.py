@@ -3,6 +3,8 @@
 from service.models import report_indexes  # noqa: F401  (registers indexes)
 from service.models.api_key import ApiKey, api_key_centres
 from service.models.applicant import Applicant
+from service.models.applicant_client import ApplicantClient
+from service.models.applicant_event import ApplicantEvent
 from service.models.base import Base
 from service.models.centre import Centre
 from service.models.certificate import Certificate
@@ -25,6 +27,8 @@ from service.models.target import Target, target_programmes
 __all__ = [
     "ApiKey",
     "Applicant",
+    "ApplicantClient",
+    "ApplicantEvent",
     "Base",
     "Centre",
     "Certificate",

@@ -8,20 +8,11 @@ from typing import Any
 
 import httpx
 
+from service.applicants.schemas import REGISTRATION_FIELDS
 from tests.factories import applicant_payload, auth
 
-COLUMNS = (
-    "cnic",
-    "full_name",
-    "date_of_birth",
-    "gender",
-    "email",
-    "phone",
-    "province",
-    "district",
-    "education_level",
-    "consent",
-)
+# The CSV columns are the POST body's fields.
+COLUMNS = REGISTRATION_FIELDS
 
 
 async def register(client: httpx.AsyncClient, token: str, **overrides: object) -> httpx.Response:

@@ -63,6 +63,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/applicants/import"): STAFF,
     ("GET", "/api/v1/applicants/{applicant_id}"): REGISTRAR,
     ("PATCH", "/api/v1/applicants/{applicant_id}"): REGISTRAR,
+    ("POST", "/api/v1/applicants/{applicant_id}/identity"): ADMIN,
     ("GET", "/api/v1/applicants/{applicant_id}/enrollments"): REGISTRAR,
     ("POST", "/api/v1/cohorts"): STAFF,
     ("GET", "/api/v1/cohorts"): REGISTRAR,
@@ -152,6 +153,7 @@ def _body(method: str, path: str, world: World) -> dict[str, Any]:
         "/api/v1/applicants": applicant_payload(),
         "/api/v1/applicants/lookup": {"cnic": "12345-1234567-1"},
         "/api/v1/applicants/{applicant_id}": {"district": "Multan"},
+        "/api/v1/applicants/{applicant_id}/identity": {"gender": "male", "reason": "test"},
         "/api/v1/cohorts": {
             "programme": "zte-ict",
             "centre": "isb-gitc",

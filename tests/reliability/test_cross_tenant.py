@@ -68,9 +68,12 @@ async def test_a_client_cannot_see_or_touch_another_clients_applicant(
     )
     assert lookup.status_code == 200
     assert lookup.json() == {"items": []}
-    # Registering the same CNIC is a conflict, but it does not reveal the other client's id.
+    # Registering the same CNIC for another person is a conflict that does not reveal the
+    # other client's id (the same person is linked: tests/applicants/test_link.py).
     dup = await client.post(
-        "/api/v1/applicants", json=applicant_payload(cnic=applicant.cnic), headers=a
+        "/api/v1/applicants",
+        json=applicant_payload(cnic=applicant.cnic, full_name="Someone Else"),
+        headers=a,
     )
     assert dup.status_code == 409
     assert "existing_id" not in dup.json()

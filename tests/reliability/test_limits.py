@@ -145,9 +145,11 @@ async def test_registration_and_enrolment_are_rate_limited_per_key(
         assert (await client.get(url, headers=auth(token))).status_code == 200
 
 
-async def test_rate_limit_is_off_by_default(
+async def test_general_rate_limit_is_off_by_default(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
+    """Only registration by client keys has a default limit (600 a minute, far above
+    this): tests/applicants/test_rate_limit.py."""
     token = await make_key(session, "client")
     for _ in range(5):
         response = await client.post(
