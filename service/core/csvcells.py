@@ -1,0 +1,52 @@
+"""Exports are data, never formulas: one rule for every CSV cell the service writes.
+
+A spreadsheet evaluates a cell that starts with ``=``, ``+``, ``-`` or ``@``
+(and some a cell starting with a tab or a carriage return) as a formula, so a
+name like ``=HYPERLINK(...)`` in an export would run when staff open it. Per
+OWASP's CSV-injection guidance such a cell is written with a leading ``'``,
+which makes it text. A plain number (``-2``, ``87.5``) or an E.164 phone
+number (``+923001234567``) is left as it is: a spreadsheet reads it as the
+number it is, and a consumer reading the CSV gets the value unchanged.
+
+The rule exists twice, as Python (:func:`neutralise`, for rows the service
+formats) and as SQL (:func:`neutralise_sql`, for rows PostgreSQL formats
+itself in ``COPY``), both built from the same two constants below; the
+report tests check that the two agree cell by cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, func, literal, not_
+from sqlalchemy.sql.elements import ColumnElement
+
+# First characters a spreadsheet may evaluate.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# Values that stay as they are even so: signed numbers and E.164 phone numbers.
+# (No backslashes: the pattern is written into SQL as a literal.)
+PLAIN_NUMBER = "[+-]?[0-9]+([.][0-9]+)?"
+_PLAIN = re.compile(PLAIN_NUMBER)
+
+
+def neutralise(value: str | None) -> str | None:
+    """``value`` as a cell a spreadsheet shows as text, never evaluates."""
+    if value and value.startswith(FORMULA_LEADS) and not _PLAIN.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_row(values: Iterable[str | None]) -> list[str | None]:
+    return [neutralise(v) for v in values]
+
+
+def neutralise_sql(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """:func:`neutralise` as a PostgreSQL expression (``value`` cast to text first)."""
+    text = cast(value, String())
+    risky = and_(
+        func.left(text, 1).in_(FORMULA_LEADS),
+        not_(text.regexp_match(f"^({PLAIN_NUMBER})$")),
+    )
+    return case((risky, literal("'", String()) + text), else_=text)
