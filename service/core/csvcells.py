@@ -16,9 +16,10 @@ report tests check that the two agree cell by cell.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import String, and_, case, cast, func, literal, not_
 from sqlalchemy.sql.elements import ColumnElement
@@ -38,8 +39,27 @@ def neutralise(value: str | None) -> str | None:
     return value
 
 
-def neutralise_row(values: Iterable[str | None]) -> list[str | None]:
-    return [neutralise(v) for v in values]
+class ExportWriter:
+    """``csv.writer`` for exports: every cell neutralised, rows ending in ``\\n``.
+
+    A cell holding a carriage return is quoted too: Python 3.11's writer
+    quotes only the line terminator's characters, and an unquoted CR splits
+    the row for every reader (PostgreSQL's COPY quotes it).
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self._plain = csv.writer(out, lineterminator="\n")
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def header(self, names: Iterable[str]) -> None:
+        self._plain.writerow(names)
+
+    def row(self, values: Iterable[str | None]) -> None:
+        cells = [neutralise(v) for v in values]
+        if any(c is not None and "\r" in c for c in cells):
+            self._quoted.writerow(cells)
+        else:
+            self._plain.writerow(cells)
 
 
 def neutralise_sql(value: ColumnElement[Any]) -> ColumnElement[str]:

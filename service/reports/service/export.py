@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import io
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -20,7 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.core.auth import Actor
-from service.core.csvcells import neutralise
+from service.core.csvcells import ExportWriter
 from service.core.db import Database
 from service.reports.audience import Audience, audience_for, check_export_fields
 from service.reports.repository import export as repository
@@ -140,8 +139,8 @@ async def export_rows(
     names = repository.columns(full=full)
     cells = [CELLS[name] for name in names]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
+    writer = ExportWriter(buffer)
+    writer.header(names)
     yield buffer.getvalue()
     stmt = repository.rows_query(audience, full=full).execution_options(yield_per=CSV_BATCH)
     async with sessionmaker() as session:
@@ -149,5 +148,6 @@ async def export_rows(
         async for batch in result.partitions():
             buffer.seek(0)
             buffer.truncate()
-            writer.writerows([neutralise(cell(row, audience)) for cell in cells] for row in batch)
+            for row in batch:
+                writer.row([cell(row, audience) for cell in cells])
             yield buffer.getvalue()
