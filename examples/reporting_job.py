@@ -9,7 +9,8 @@ exponential backoff; anything else stops the run without touching the state.
     python examples/reporting_job.py --base-url http://127.0.0.1:8000 --token "$REPORTER_TOKEN"
 
 The token may also come from ENROLL_REPORT_TOKEN, the URL from ENROLL_REPORT_URL.
-A reporter key sees masked CNICs only, which is all this job needs.
+A reporter key sees masked CNICs and per-key pseudonyms for ids, which is all
+this job needs.
 """
 
 from __future__ import annotations

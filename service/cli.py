@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from alembic import command
@@ -15,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants.cli import import_app
 from service.core.config import get_settings
-from service.core.db import Database
+from service.core.runner import run_with_session
 from service.reports.cli import report_app
 
 app = typer.Typer(
@@ -28,8 +26,6 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")
 
-T = TypeVar("T")
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,22 +35,6 @@ def alembic_config(url: str | None = None) -> Config:
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url or get_settings().database_url)
     return cfg
-
-
-def run_with_session(fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``fn`` in one transaction against the configured database."""
-
-    async def main() -> T:
-        db = Database.from_url(get_settings().database_url)
-        try:
-            async with db.sessionmaker() as session:
-                result = await fn(session)
-                await session.commit()
-                return result
-        finally:
-            await db.dispose()
-
-    return asyncio.run(main())
 
 
 @db_app.command("upgrade")

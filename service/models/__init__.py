@@ -22,6 +22,7 @@ from service.models.report_programme_daily import ReportProgrammeDaily
 from service.models.report_target_count import ReportTargetCount
 from service.models.report_target_daily import ReportTargetDaily
 from service.models.report_target_member import ReportTargetMember
+from service.models.server_secret import ServerSecret
 from service.models.target import Target, target_programmes
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "ReportTargetCount",
     "ReportTargetDaily",
     "ReportTargetMember",
+    "ServerSecret",
     "Target",
     "api_key_centres",
     "target_programmes",

@@ -1,4 +1,4 @@
-"""`python -m service report progress [--json]`."""
+"""`python -m service report progress [--json]` (registered by ``service/cli.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from service.core.runner import run_with_session
+from service.reports.service import progress
+
 report_app = typer.Typer(help="Reports.", no_args_is_help=True)
 
 
@@ -16,9 +19,6 @@ def progress_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Progress against every target, and enrollment counts per programme."""
-    from service.cli import run_with_session
-    from service.reports.service import progress
-
     report = run_with_session(progress)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))

@@ -1,4 +1,4 @@
-"""What the report endpoints answer. Aggregates only; CNICs masked for reporters."""
+"""What the report endpoints answer; what a reporter may link is in ``audience.py``."""
 
 from __future__ import annotations
 
@@ -65,9 +65,13 @@ class Breakdown(BaseModel):
 class FeedItem(BaseModel):
     position: int
     kind: Literal["completion", "revocation"]
-    enrollment_id: str
-    applicant_id: str
-    cnic: str
+    enrollment_id: str = Field(
+        description="For a reporter key, a pseudonym stable for that key (not the real id)"
+    )
+    applicant_id: str = Field(
+        description="For a reporter key, a pseudonym stable for that key (not the real id)"
+    )
+    cnic: str = Field(description="Masked to the last digit for a reporter key")
     programme: str
     cohort: str
     track: str
@@ -79,7 +83,7 @@ class FeedItem(BaseModel):
     score: float | None
     attendance: float | None
     completed_at: datetime
-    certificate_code: str
+    certificate_code: str | None = Field(description="null for a reporter key")
     revoked_at: datetime | None = None
     reason: str | None = None
 

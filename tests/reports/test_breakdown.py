@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.reports import repository
+from service.reports.repository import breakdown as repository
 from tests.factories import auth, make_key, programme
 from tests.reports.fixtures import build_world
 

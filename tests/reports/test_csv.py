@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.core.auth import Actor
 from service.core.db import Database
+from service.core.pseudonyms import pseudonyms_for
 from service.models import Applicant, Enrollment
-from service.models.enums import Role
-from service.reports.service import _export_rows
+from service.reports.audience import audience_for
+from service.reports.service.export import export_rows
 from tests.factories import auth, make_key
 from tests.reports.fixtures import build_world
+from tests.reports.keys import report_key
 
 URL = "/api/v1/reports/completions.csv"
 
@@ -30,7 +31,9 @@ async def test_reporter_gets_masked_rows_without_contacts(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await build_world(session)
-    r = await client.get(URL, headers=auth(await make_key(session, "reporter")))
+    token, actor = await report_key(session, "reporter")
+    pseudonyms = await pseudonyms_for(session, actor.key_id)
+    r = await client.get(URL, headers=auth(token))
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     header = r.text.splitlines()[0].split(",")
@@ -40,11 +43,14 @@ async def test_reporter_gets_masked_rows_without_contacts(
     # Live completions only: C's revoked certificate is left out.
     live = ["A-isb", "A-online", "A-ali", "B-isb"]
     assert sorted(row["enrollment_id"] for row in rows) == sorted(
-        world.enrollments[k].id for k in live
+        pseudonyms.of("enrollment", world.enrollments[k].id) for k in live
     )
     for row in rows:
         assert row["cnic"].startswith("*****-*******-")
-    b = next(row for row in rows if row["enrollment_id"] == world.enrollments["B-isb"].id)
+        assert row["certificate_code"] == ""
+    b_id = pseudonyms.of("enrollment", world.enrollments["B-isb"].id)
+    b = next(row for row in rows if row["enrollment_id"] == b_id)
+    assert b["applicant_id"] == pseudonyms.of("applicant", world.people["B"].id)
     assert b["cnic"] == "*****-*******-" + world.people["B"].cnic[-1]
     assert (b["programme"], b["cohort"], b["centre"], b["province"]) == (
         "zte-ict",
@@ -53,7 +59,6 @@ async def test_reporter_gets_masked_rows_without_contacts(
         "sindh",
     )
     assert (b["age_band"], b["score"], b["attendance"]) == ("30-35", "80", "90")
-    assert b["certificate_code"] == "ZTE-TEST-B-ISB"
     assert b["completed_at"].endswith("Z")
 
 
@@ -125,27 +130,35 @@ async def test_export_matches_the_python_formatter_field_by_field(
         .where(Applicant.id == world.people["A"].id)
         .values(full_name='عائشہ "Ayesha", خان', district="Dera Ghazi, Khan")
     )
+    # Cells the neutralising rule changes, and cells it must leave alone.
+    await session.execute(
+        update(Applicant)
+        .where(Applicant.id == world.people["B"].id)
+        .values(full_name="=1+1", district="-2+3", phone="+923001234567", email="@x")
+    )
     await session.flush()
-    headers = auth(await make_key(session, "reporter" if fields == "standard" else "admin"))
-    r = await client.get(URL, params={"fields": fields}, headers=headers)
+    token, actor = await report_key(session, "reporter" if fields == "standard" else "admin")
+    r = await client.get(URL, params={"fields": fields}, headers=auth(token))
     assert r.status_code == 200
     got = parse(r.text)
-    actor = Actor(key_id="k", name="k", role=Role.reporter if fields == "standard" else Role.admin)
+    audience = await audience_for(session, actor)
     expected_text = "".join(
         [
             chunk
-            async for chunk in _export_rows(
-                database.sessionmaker, masked=not actor.is_staff_or_admin, full=fields == "full"
-            )
+            async for chunk in export_rows(database.sessionmaker, audience, full=fields == "full")
         ]
     )
     expected = parse(expected_text)
     assert r.text.splitlines()[0] == expected_text.splitlines()[0]
     assert got == expected
-    row = next(x for x in got if x["enrollment_id"] == a.id)
+    row = next(x for x in got if x["enrollment_id"] == audience.enrollment_id(a.id))
     assert (row["score"], row["attendance"]) == ("87.5", "66.25")
     assert row["completed_at"] == "2026-03-04T05:06:07.000890Z"
     assert row["district"] == "Dera Ghazi, Khan"
-    b_row = next(x for x in got if x["enrollment_id"] == b.id)
+    b_row = next(x for x in got if x["enrollment_id"] == audience.enrollment_id(b.id))
+    assert b_row["district"] == "'-2+3"
+    if fields == "full":
+        assert (b_row["full_name"], b_row["email"]) == ("'=1+1", "'@x")
+        assert b_row["phone"] == "+923001234567"
     assert b_row["score"] == ""
     assert b_row["completed_at"].endswith("T10:00:00Z")  # the certificate's issue time

@@ -1,0 +1,8 @@
+"""The reports' business rules, one module per concept (SQL in ``../repository``)."""
+
+from service.reports.service.breakdown import breakdown
+from service.reports.service.export import completions_csv
+from service.reports.service.feed import feed
+from service.reports.service.progress import progress, today
+
+__all__ = ["breakdown", "completions_csv", "feed", "progress", "today"]
