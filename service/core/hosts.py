@@ -4,7 +4,8 @@ The application builds absolute URLs from the ``Host`` header (the trailing-slas
 redirect above all), so a request naming another host is refused with a 400
 problem before it reaches a route. A pattern ``*.example.pk`` allows every
 subdomain; ``*`` alone allows any host (for a deployment whose proxy already
-checks it).
+checks it). The health checks answer whatever the Host: load balancers and
+container health checks call them by address, and they build no URLs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Sequence
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+
+HEALTH_PATHS = frozenset({"/health", "/health/ready"})
 
 
 def host_name(header: str) -> str:
@@ -41,7 +44,7 @@ class AllowedHosts:
         self.allowed = list(allowed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or scope["path"] in HEALTH_PATHS:
             await self.app(scope, receive, send)
             return
         header = b""
