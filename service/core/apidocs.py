@@ -14,6 +14,8 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from swagger_ui_bundle import swagger_ui_path
 
+from service.core.routing import CheckedRoute
+
 ASSETS = Path(str(swagger_ui_path))
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -29,7 +31,7 @@ FILES = {
 
 
 def docs_router(*, title: str, openapi_url: str) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+    router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
     page = f"""<!doctype html>
 <html lang="en">
 <head>
