@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,15 +19,18 @@ from service.catalog.router import router as catalog_router
 from service.cohorts.router import router as cohorts_router
 from service.completions.router import public_router as certificates_router
 from service.completions.router import router as completions_router
+from service.core.apidocs import docs_router
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
+from service.core.hosts import AllowedHosts
 from service.core.idempotency import IdempotentReplay
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
 from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
 from service.health import router as health_router
+from service.housekeeping import purge, run_periodically
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
 
@@ -72,7 +78,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # A served app (its own database) deletes expired records on schedule; an
+        # app given a database (tests) leaves that to whoever gave it.
+        housekeeping = None
+        if database is None and settings.purge_interval_seconds > 0:
+            task = partial(purge, db, idempotency_ttl_hours=settings.idempotency_ttl_hours)
+            housekeeping = asyncio.create_task(
+                run_periodically(task, interval=settings.purge_interval_seconds)
+            )
         yield
+        if housekeeping is not None:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
         for owned_db in owned:
             await owned_db.dispose()
 
@@ -81,7 +99,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
+        docs_url=None,  # served by docs_router below, without a CDN
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
@@ -94,12 +112,16 @@ def create_app(
         BodySizeLimit,
         max_json_bytes=settings.max_json_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        body_timeout=settings.body_timeout,
     )
 
     @app.exception_handler(IdempotentReplay)
     async def _replay(_request: Request, exc: IdempotentReplay) -> Response:
         return exc.response()
 
+    # A request naming a foreign Host is refused before any route sees it (logged,
+    # with a request id, by the middleware around it).
+    app.add_middleware(AllowedHosts, allowed=settings.allowed_hosts)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -110,6 +132,8 @@ def create_app(
             expose_headers=["X-Request-ID", "Retry-After"],
         )
 
+    if settings.docs_enabled:
+        app.include_router(docs_router(title=app.title, openapi_url="/openapi.json"))
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(applicants_router)

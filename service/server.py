@@ -4,13 +4,20 @@ With several workers each process binds its own socket with ``SO_REUSEPORT``,
 so the kernel spreads new connections across them. (uvicorn's own
 ``--workers`` shares one listening socket, and long-lived keep-alive
 connections then pile up on whichever worker accepts first.)
+
+Each process enforces the HTTP limits in ``Settings`` (header size and time,
+body time, keep-alive, concurrency; docs/operations.md "HTTP limits"). With
+several workers and no ``ENROLL_SECRET_KEY`` the supervisor makes one secret
+for all of them, so a dashboard cookie signed by one worker opens on another.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -20,11 +27,19 @@ from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from dotenv import dotenv_values
 
-from service.core.config import get_settings
+from service.core.config import Settings, get_settings
+from service.core.http import limited_protocol
 from service.core.observability import configure_logging
+from service.dashboard.config import MIN_SECRET_BYTES
 
 APP = "service.main:create_app"
+logger = logging.getLogger(__name__)
+
+
+class SecretKeyError(SystemExit):
+    pass
 
 
 def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
@@ -38,20 +53,64 @@ def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def _serve_one(host: str, port: int, log_level: str, reuse_port: bool) -> None:
-    settings = get_settings()
-    configure_logging(log_level, settings.log_format)
-    config = uvicorn.Config(
+def uvicorn_config(settings: Settings, log_level: str) -> uvicorn.Config:
+    """The server configuration of one process, with the HTTP limits from ``settings``."""
+    return uvicorn.Config(
         APP,
         factory=True,
         log_level=log_level,
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=20,
+        http=limited_protocol(
+            max_header_bytes=settings.max_header_bytes,
+            header_timeout=settings.header_timeout,
+        ),
+        # uvicorn types it int, but waits with call_later: fractions work.
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
+        limit_concurrency=settings.max_concurrency,
+        server_header=False,
     )
+
+
+def listening_message(host: str, port: int) -> str:
+    """What ``serve`` says once it accepts connections: where, the docs, the first key."""
+    shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::"):  # noqa: S104  (all interfaces: show the local one)
+        shown = "127.0.0.1"
+    url = f"http://{shown}:{port}"
+    python = Path(sys.executable)
+    try:
+        command = str(python.relative_to(Path.cwd()))
+    except ValueError:
+        command = "python"
+    return (
+        f"Listening on {url}  ·  API docs {url}/docs  ·  "
+        f"first admin key: {command} -m service keys create --role admin --name admin"
+    )
+
+
+class _Server(uvicorn.Server):
+    """Says where it listens once its socket accepts connections (first worker only)."""
+
+    announce: str | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.announce and self.started:
+            logger.info(self.announce)
+
+
+def _serve_one(host: str, port: int, log_level: str, reuse_port: bool, announce: bool) -> None:
+    settings = get_settings()
+    configure_logging(log_level, settings.log_format)
+    config = uvicorn_config(settings, log_level)
     load_and_freeze(config)
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    if announce:
+        server.announce = listening_message(host, port)
     server.run(sockets=[_bind(host, port, reuse_port)])
 
 
@@ -89,9 +148,37 @@ def _prometheus_multiprocess_dir() -> str | None:
     return made
 
 
+def check_secret_key(workers: int, environ: dict[str, str] | None = None) -> None:
+    """Refuse a short ``ENROLL_SECRET_KEY``; with several workers and none, make one for all.
+
+    The generated secret lives in the environment the workers inherit, so every
+    worker signs and checks dashboard cookies with it; it changes on restart
+    (signing everyone out), hence the warning.
+    """
+    env = os.environ if environ is None else environ
+    secret = env.get("ENROLL_SECRET_KEY") or dotenv_values(".env").get("ENROLL_SECRET_KEY")
+    if secret:
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SecretKeyError(
+                f"error: ENROLL_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes "
+                '(for example: python -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
+        return
+    if workers > 1:
+        env["ENROLL_SECRET_KEY"] = secrets.token_urlsafe(32)
+        logger.warning(
+            "ENROLL_SECRET_KEY is not set: made one for this server's %d workers; dashboard "
+            "sessions end when it restarts. Set ENROLL_SECRET_KEY (32+ random bytes) in "
+            "production.",
+            workers,
+        )
+
+
 def run_server(*, host: str, port: int, workers: int, log_level: str) -> None:
+    configure_logging(log_level, get_settings().log_format)
+    check_secret_key(workers)
     if workers == 1:
-        _serve_one(host, port, log_level, reuse_port=False)
+        _serve_one(host, port, log_level, reuse_port=False, announce=True)
         return
     # Before the workers start: they read it when prometheus_client is imported.
     made_dir = _prometheus_multiprocess_dir()
@@ -105,7 +192,9 @@ def run_server(*, host: str, port: int, workers: int, log_level: str) -> None:
 def _run_workers(*, host: str, port: int, workers: int, log_level: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     procs = [
-        ctx.Process(target=_serve_one, args=(host, port, log_level, True), name=f"worker-{i}")
+        ctx.Process(
+            target=_serve_one, args=(host, port, log_level, True, i == 0), name=f"worker-{i}"
+        )
         for i in range(workers)
     ]
     for proc in procs:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.keys import create_key
-from service.models import Applicant, Centre, Certificate, Cohort, Enrollment, Programme
+from service.models import ApiKey, Applicant, Centre, Certificate, Cohort, Enrollment, Programme
 from service.models.base import utcnow
 from service.models.enums import SEAT_HOLDING_STATUSES, EnrollmentStatus
 
@@ -30,11 +30,36 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+class Key(str):
+    """A new API key's bearer token that also carries the key's ``id`` and ``name``.
+
+    It is the token itself (a ``str``), so ``auth(key)`` and every call that takes a
+    token take it as it is; ``key.id`` saves a test the lookup by token hash.
+    """
+
+    id: str
+    name: str
+
+    def __new__(cls, token: str, *, id: str, name: str) -> Key:  # noqa: A002
+        made = super().__new__(cls, token)
+        made.id = id
+        made.name = name
+        return made
+
+    @property
+    def token(self) -> str:
+        return str(self)
+
+
 async def make_key(
     session: AsyncSession, role: str = "admin", *, centres: list[str] | None = None
-) -> str:
-    """Create an API key and return its bearer token."""
-    return await create_key(session, role=role, name=unique(role), centres=centres or [])
+) -> Key:
+    """Create an API key; returns its bearer token, with the key's id and name on it."""
+    name = unique(role)
+    token = await create_key(session, role=role, name=name, centres=centres or [])
+    key_id = await session.scalar(select(ApiKey.id).where(ApiKey.name == name))
+    assert key_id is not None
+    return Key(token, id=key_id, name=name)
 
 
 def random_cnic() -> str:

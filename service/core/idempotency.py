@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -32,6 +32,18 @@ from service.models.base import utcnow
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# The ``path`` column's width. A longer path (only a malformed id makes one), or one
+# with a character no text column takes (NUL), is stored as its digest: it still
+# scopes the key, and the request goes on to the answer it gets without an
+# Idempotency-Key (a 404 or 422 naming the id).
+MAX_PATH_LENGTH = 500
+
+
+def stored_path(path: str) -> str:
+    """The request path as the ``path`` column keeps it: as is, or its SHA-256."""
+    if len(path) <= MAX_PATH_LENGTH and path.isprintable():
+        return path
+    return "sha256:" + hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class IdempotentReplay(Exception):
@@ -112,7 +124,7 @@ async def get_idempotency(
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailed({HEADER: f"Use 1 to {MAX_KEY_LENGTH} printable characters."})
     fingerprint = request_fingerprint(await request.body())
-    method, path = request.method, request.url.path
+    method, path = request.method, stored_path(request.url.path)
 
     ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
     existing = await _find(session, actor, method, path, key)
@@ -149,12 +161,14 @@ class IdempotentReplayUnavailable(ServiceError):
         )
 
 
-async def purge_expired(session: AsyncSession, *, ttl_hours: int) -> int:
-    """Delete records older than the retention window; returns how many."""
+async def purge_expired(
+    session: AsyncSession, *, ttl_hours: int, now: datetime | None = None
+) -> int:
+    """Delete records older than the retention window (answers kept past it carry
+    personal data nobody may replay any more); returns how many."""
+    cutoff = (now or utcnow()) - timedelta(hours=ttl_hours)
     result = await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.created_at < utcnow() - timedelta(hours=ttl_hours)
-        )
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -1,14 +1,19 @@
-"""Request body size limits, as a pure ASGI middleware.
+"""Request body size and time limits, as a pure ASGI middleware.
 
 Multipart uploads may be up to ``max_upload_bytes``; every other body (JSON)
 up to ``max_json_body_bytes``. A declared ``Content-Length`` over the limit is
 refused before the application runs; a body without one (chunked) is counted
 while it streams, and the moment it passes the limit the client gets a 413
 problem and the application sees a disconnect, so it stops reading.
+
+A client that stops sending its body (``body_timeout`` seconds without a byte
+while the application waits for one) gets a 408 problem, and the application
+again sees a disconnect.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,7 +22,7 @@ from service.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, PayloadTooLarg
 
 
 def _problem(limit: int, what: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    body = json.dumps(
+    return _encode(
         {
             "type": PROBLEM_BASE + PayloadTooLarge.slug,
             "title": PayloadTooLarge.title,
@@ -25,7 +30,22 @@ def _problem(limit: int, what: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
             "detail": f"The {what} is larger than the limit of {limit} bytes.",
             "limit": limit,
         }
-    ).encode()
+    )
+
+
+def _timeout_problem(seconds: float) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    return _encode(
+        {
+            "type": PROBLEM_BASE + "request-timeout",
+            "title": "Request timeout",
+            "status": 408,
+            "detail": f"No part of the request body arrived for {seconds:g} seconds.",
+        }
+    )
+
+
+def _encode(problem: dict[str, object]) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    body = json.dumps(problem).encode()
     headers = [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
@@ -35,10 +55,18 @@ def _problem(limit: int, what: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, *, max_json_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_json_bytes: int,
+        max_upload_bytes: int,
+        body_timeout: float | None = None,
+    ) -> None:
         self.app = app
         self.max_json_bytes = max_json_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,13 +95,32 @@ class BodySizeLimit:
         received = 0
         refused = False
         response_started = False
+        body_done = False
+
+        async def next_message() -> Message:
+            nonlocal refused
+            if body_done or self.body_timeout is None:
+                # After the body only a disconnect can come, whenever it comes.
+                return await receive()
+            try:
+                return await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                refused = True
+                if not response_started:
+                    headers, body = _timeout_problem(self.body_timeout)
+                    await send({"type": "http.response.start", "status": 408, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                return {"type": "http.disconnect"}
 
         async def limited_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received, refused, body_done
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            message = await next_message()
+            if refused:
+                return message
             if message["type"] == "http.request":
+                body_done = not message.get("more_body", False)
                 received += len(message.get("body", b""))
                 if received > limit:
                     refused = True

@@ -32,14 +32,28 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 
 
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    # uvicorn's copy of its message with ANSI colour codes: terminal decoration only.
+    "color_message",
+}
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    """The ``extra={...}`` fields of a record."""
+    return {
+        key: value
+        for key, value in vars(record).items()
+        if key not in _RESERVED and not key.startswith("_")
+    }
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and any ``extra`` fields."""
 
-    RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-        "message",
-        "asctime",
-        "taskName",
-    }
+    RESERVED = _RESERVED
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -48,21 +62,43 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in self.RESERVED and not key.startswith("_"):
-                entry[key] = value
+        entry.update(_extras(record))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """One readable line: ``12:00:01 INFO  service.access request method=GET ...``."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-5s %(name)s %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = " ".join(f"{k}={v}" for k, v in _extras(record).items() if v is not None)
+        if not fields:
+            return line
+        head, nl, rest = line.partition("\n")  # keep a traceback below the first line
+        return f"{head} {fields}{nl}{rest}"
+
+
+def resolve_format(fmt: str, stream: Any = None) -> str:
+    """``auto`` is ``text`` when the log stream is a terminal, else ``json``."""
+    if fmt != "auto":
+        return fmt
+    stream = stream if stream is not None else sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    return "text" if callable(isatty) and isatty() else "json"
+
+
 def configure_logging(level: str, fmt: str) -> None:
-    """Route the service's and uvicorn's logs to stderr, as JSON or plain text."""
+    """Route the service's and uvicorn's logs to stderr, as JSON or readable text."""
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
+    if resolve_format(fmt) == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

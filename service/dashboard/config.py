@@ -12,10 +12,11 @@ import logging
 import secrets
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 logger = logging.getLogger(__name__)
+MIN_SECRET_BYTES = 32
 
 
 class DashboardSettings(BaseSettings):
@@ -27,6 +28,13 @@ class DashboardSettings(BaseSettings):
     )
     dashboard_session_hours: float = Field(8.0, gt=0, le=24 * 30)
     public_dashboard: bool = False
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"ENROLL_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        return value
 
 
 @lru_cache

@@ -1,4 +1,4 @@
-"""The SQL the dashboard needs beyond the report service: the signed-in key, the
+"""The SQL the dashboard needs beyond the report service: browser sessions, the
 weekly series behind the cumulative chart, and the cohorts starting soon.
 
 Totals, rates and breakdowns come from ``service.reports.service``; the weekly
@@ -9,10 +9,10 @@ report's 30-day rate reads, so the chart's last point equals ``achieved``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +20,7 @@ from service.models import (
     ApiKey,
     Centre,
     Cohort,
+    DashboardSession,
     Programme,
     ReportProgrammeDaily,
     ReportTargetDaily,
@@ -27,14 +28,39 @@ from service.models import (
 )
 
 
-async def live_key(session: AsyncSession, key_id: str) -> ApiKey | None:
-    """The API key with this id, unless it has been revoked."""
+async def open_session(session: AsyncSession, *, key_id: str, expires_at: datetime) -> str:
+    """Record a signed-in browser; returns the session id the cookie will name."""
+    row = DashboardSession(api_key_id=key_id, expires_at=expires_at)
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def session_key(session: AsyncSession, session_id: str, *, now: datetime) -> ApiKey | None:
+    """The live (unrevoked) API key of an unexpired session, or None."""
     key: ApiKey | None = await session.scalar(
         select(ApiKey)
-        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .join(DashboardSession, DashboardSession.api_key_id == ApiKey.id)
+        .where(
+            DashboardSession.id == session_id,
+            DashboardSession.expires_at > now,
+            ApiKey.revoked_at.is_(None),
+        )
         .options(selectinload(ApiKey.centres))
     )
     return key
+
+
+async def end_session(session: AsyncSession, session_id: str) -> None:
+    await session.execute(delete(DashboardSession).where(DashboardSession.id == session_id))
+
+
+async def purge_expired_sessions(session: AsyncSession, *, now: datetime) -> int:
+    """Delete sessions whose cookie has expired; returns how many."""
+    result = await session.execute(
+        delete(DashboardSession).where(DashboardSession.expires_at <= now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def target_id_by_code(session: AsyncSession, code: str) -> str | None:

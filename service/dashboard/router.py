@@ -21,7 +21,7 @@ from service.core.auth import Actor, authenticate
 from service.core.db import ReportingSessionDep, SessionDep
 from service.core.errors import Forbidden, NotFound, Unauthorized
 from service.core.routing import CheckedRoute
-from service.dashboard import repository, service
+from service.dashboard import service
 from service.dashboard import session as cookies
 from service.dashboard.config import DashboardSettings, get_dashboard_settings
 from service.models.enums import Role
@@ -58,12 +58,23 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
 
 
+def _origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL ("" when it has none)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if sep else ""
+
+
 def _check_origin(request: Request) -> None:
-    """With SameSite=Strict cookies, refusing a foreign Origin closes CSRF on POSTs."""
+    """Only this site's own pages may post: with SameSite=Strict cookies this closes CSRF.
+
+    Browsers send ``Origin`` on form posts; where one leaves it out, the ``Referer``
+    (sent for same-origin requests under this site's ``Referrer-Policy: same-origin``)
+    must name this site instead. A post with neither is refused.
+    """
+    expected = f"{request.url.scheme}://{request.url.netloc}"
     origin = request.headers.get("origin")
     if origin is None:
-        return
-    expected = f"{request.url.scheme}://{request.url.netloc}"
+        origin = _origin_of(request.headers.get("referer", ""))
     if origin != expected:
         raise Forbidden("Cross-site form posts are not accepted.")
 
@@ -71,15 +82,12 @@ def _check_origin(request: Request) -> None:
 async def _signed_in(
     request: Request, session: AsyncSession, settings: DashboardSettings
 ) -> Actor | None:
-    """The actor whose live key the session cookie names, or None."""
-    claim = cookies.read(settings.secret_key, request.cookies.get(cookies.COOKIE_NAME))
-    if claim is None:
-        return None
-    key = await repository.live_key(session, claim.key_id)
-    if key is None or Role(key.role) not in service.SIGN_IN_ROLES:
-        return None
-    actor = service.actor_for(key)
-    request.state.actor_name = actor.name
+    """The actor of the live session the cookie names, or None."""
+    actor = await service.signed_in(
+        session, secret=settings.secret_key, cookie=request.cookies.get(cookies.COOKIE_NAME)
+    )
+    if actor is not None:
+        request.state.actor_name = actor.name
     return actor
 
 
@@ -116,8 +124,8 @@ async def login(
             "use a reporter, staff or admin key.",
             403,
         )
-    value, lifetime = cookies.issue(
-        settings.secret_key, actor.key_id, settings.dashboard_session_hours
+    value, lifetime = await service.sign_in(
+        session, actor, secret=settings.secret_key, hours=settings.dashboard_session_hours
     )
     response = _redirect("/dashboard")
     cookies.set_cookie(response, request, value, lifetime)
@@ -126,9 +134,12 @@ async def login(
 
 
 @router.post("/dashboard/logout")
-async def logout(request: Request) -> Response:
-    """End the browser session."""
+async def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """End the browser session, on the server too."""
     _check_origin(request)
+    await service.sign_out(
+        session, secret=settings.secret_key, cookie=request.cookies.get(cookies.COOKIE_NAME)
+    )
     response = _redirect("/dashboard/login")
     cookies.clear_cookie(response, request)
     return response

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.dashboard import charts, repository
+from service.dashboard import session as cookies
 from service.models import ApiKey
+from service.models.base import utcnow
 from service.models.enums import Role
 from service.reports import service as reports
 from service.reports.schemas import BreakdownRow, Dimension, TargetProgress
@@ -33,6 +35,36 @@ DIMENSION_TITLES: dict[str, str] = {
 def actor_for(key: ApiKey) -> Actor:
     centres = frozenset(c.id for c in key.centres) if key.centres else None
     return Actor(key_id=key.id, name=key.name, role=Role(key.role), centre_ids=centres)
+
+
+async def sign_in(
+    session: AsyncSession, actor: Actor, *, secret: str, hours: float
+) -> tuple[str, int]:
+    """Open a server-side session for ``actor``; returns the cookie value and its lifetime."""
+    lifetime = cookies.lifetime_seconds(hours)
+    expires = int(utcnow().timestamp()) + lifetime
+    session_id = await repository.open_session(
+        session, key_id=actor.key_id, expires_at=datetime.fromtimestamp(expires, UTC)
+    )
+    return cookies.issue(secret, session_id, expires), lifetime
+
+
+async def signed_in(session: AsyncSession, *, secret: str, cookie: str | None) -> Actor | None:
+    """The actor of a live session whose cookie this is, or None."""
+    claim = cookies.read(secret, cookie)
+    if claim is None:
+        return None
+    key = await repository.session_key(session, claim.session_id, now=utcnow())
+    if key is None or Role(key.role) not in SIGN_IN_ROLES:
+        return None
+    return actor_for(key)
+
+
+async def sign_out(session: AsyncSession, *, secret: str, cookie: str | None) -> None:
+    """End the session the cookie names (copies of the cookie stop working too)."""
+    claim = cookies.read(secret, cookie)
+    if claim is not None:
+        await repository.end_session(session, claim.session_id)
 
 
 @dataclass

@@ -1,9 +1,11 @@
-"""The browser session: a signed cookie naming an API key and an expiry.
+"""The browser session: a signed cookie naming a server-side session row.
 
-The cookie holds no token, only ``{"k": key id, "e": expiry (unix seconds)}``,
-signed with ``ENROLL_SECRET_KEY`` (itsdangerous, HMAC-SHA1 over a salted
-derived key). Every request checks the signature and expiry, then looks the key
-up again, so revoking a key ends its browser sessions at once, in every process.
+The cookie holds no token, only ``{"s": session id, "e": expiry (unix seconds)}``,
+signed with ``ENROLL_SECRET_KEY`` (itsdangerous, HMAC-SHA1 over a salted derived
+key). Every request checks the signature and expiry, then looks the session row
+and its key up again (``dashboard_sessions`` joined to a live ``api_keys`` row),
+so signing out (the row is deleted) or revoking the key ends the session at
+once, in every process, even for a copy of the cookie.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from starlette.responses import Response
 
 COOKIE_NAME = "enroll_dashboard"
 COOKIE_PATH = "/dashboard"
-_SALT = "enroll.dashboard.session.v1"
+# v1 cookies named a key, not a session: they no longer verify.
+_SALT = "enroll.dashboard.session.v2"
 
 
 @dataclass(frozen=True, slots=True)
 class SessionClaim:
-    key_id: str
+    session_id: str
     expires_at: int
 
 
@@ -30,11 +33,13 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=_SALT)
 
 
-def issue(secret: str, key_id: str, hours: float, *, now: float | None = None) -> tuple[str, int]:
-    """A signed cookie value for ``key_id`` and its lifetime in seconds."""
-    lifetime = max(int(hours * 3600), 1)
-    expires = int(now if now is not None else time.time()) + lifetime
-    return _serializer(secret).dumps({"k": key_id, "e": expires}), lifetime
+def lifetime_seconds(hours: float) -> int:
+    return max(int(hours * 3600), 1)
+
+
+def issue(secret: str, session_id: str, expires_at: int) -> str:
+    """A signed cookie value naming ``session_id`` until ``expires_at`` (unix seconds)."""
+    return _serializer(secret).dumps({"s": session_id, "e": expires_at})
 
 
 def read(secret: str, value: str | None, *, now: float | None = None) -> SessionClaim | None:
@@ -47,12 +52,12 @@ def read(secret: str, value: str | None, *, now: float | None = None) -> Session
         return None
     if not isinstance(data, dict):
         return None
-    key_id, expires = data.get("k"), data.get("e")
-    if not isinstance(key_id, str) or not isinstance(expires, int) or isinstance(expires, bool):
+    session_id, expires = data.get("s"), data.get("e")
+    if not isinstance(session_id, str) or not isinstance(expires, int) or isinstance(expires, bool):
         return None
     if expires <= (now if now is not None else time.time()):
         return None
-    return SessionClaim(key_id=key_id, expires_at=expires)
+    return SessionClaim(session_id=session_id, expires_at=expires)
 
 
 def is_https(request: Request) -> bool:

@@ -9,6 +9,7 @@ from service.models.base import Base
 from service.models.centre import Centre
 from service.models.certificate import Certificate
 from service.models.cohort import Cohort
+from service.models.dashboard_session import DashboardSession
 from service.models.enrollment import Enrollment
 from service.models.enrollment_event import EnrollmentEvent
 from service.models.idempotency import IdempotencyRecord
@@ -34,6 +35,7 @@ __all__ = [
     "Centre",
     "Certificate",
     "Cohort",
+    "DashboardSession",
     "Enrollment",
     "EnrollmentEvent",
     "IdempotencyRecord",

@@ -6,22 +6,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import ApiKey, Applicant
+from service.models import Applicant
 from service.models.base import utcnow
 from tests.applicants.helpers import fields, register
 from tests.factories import auth, make_applicant, make_key
 
 URL = "/api/v1/applicants"
-
-
-async def key_id(session: AsyncSession, token: str) -> str:
-    from sqlalchemy import select
-
-    from service.core.auth import hash_token
-
-    found = await session.scalar(select(ApiKey.id).where(ApiKey.token_hash == hash_token(token)))
-    assert found is not None
-    return found
 
 
 # --- GET ---
@@ -120,7 +110,7 @@ async def test_patch_contact_fields_normalised_and_audited(
     stored = await session.get(Applicant, created["id"])
     assert stored is not None
     await session.refresh(stored)
-    assert stored.updated_by_key_id == await key_id(session, token)
+    assert stored.updated_by_key_id == token.id
     again = await client.get(f"{URL}/{created['id']}", headers=auth(token))
     assert again.json() == body
 
@@ -279,5 +269,5 @@ async def test_registration_stamps_consent_and_registrar(
     stored = await session.get(Applicant, created["id"])
     assert stored is not None
     assert stored.consent_at >= before
-    assert stored.created_by_key_id == await key_id(session, token)
+    assert stored.created_by_key_id == token.id
     assert stored.updated_by_key_id is None

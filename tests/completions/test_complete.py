@@ -7,16 +7,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.core.auth import hash_token
-from service.models import ApiKey, Certificate, Cohort, Enrollment
+from service.models import Certificate, Cohort, Enrollment
 from tests.completions.helpers import CODE_RE, PROBLEM, enrolled, events_of, in_progress_cohort
 from tests.factories import auth, make_applicant, make_cohort, make_enrollment, make_key
-
-
-async def key_of(session: AsyncSession, token: str) -> ApiKey:
-    key = await session.scalar(select(ApiKey).where(ApiKey.token_hash == hash_token(token)))
-    assert key is not None
-    return key
 
 
 async def complete(
@@ -87,7 +80,7 @@ async def test_completion_is_stored_with_event_and_certificate(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     token = await make_key(session, "staff", centres=["isb-gitc"])
-    key = await key_of(session, token)
+    key = token
     cohort = await in_progress_cohort(session)
     enrollment = await enrolled(session, cohort)
     seats_before = cohort.seats_taken
@@ -198,7 +191,7 @@ async def test_client_and_reporter_are_403(
     client: httpx.AsyncClient, session: AsyncSession, role: str
 ) -> None:
     token = await make_key(session, role)
-    key = await key_of(session, token)
+    key = token
     cohort = await in_progress_cohort(session)
     # Even a client's own applicant: completing is staff work.
     person = await make_applicant(session, created_by_key_id=key.id)

@@ -8,7 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.config import Settings
 from service.core.db import Database
-from service.core.observability import JsonFormatter
+from service.core.observability import (
+    JsonFormatter,
+    TextFormatter,
+    configure_logging,
+    resolve_format,
+)
 from service.main import create_app
 from tests.factories import auth, make_key
 
@@ -98,3 +103,57 @@ async def test_not_ready_when_not_migrated(tmp_path: Path) -> None:
         await db.dispose()
     assert response.status_code == 503
     assert response.json()["migrations"] == "pending"
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_log_format_auto_is_text_on_a_terminal_and_json_elsewhere() -> None:
+    assert resolve_format("auto", _Stream(tty=True)) == "text"
+    assert resolve_format("auto", _Stream(tty=False)) == "json"
+    assert resolve_format("json", _Stream(tty=True)) == "json"
+    assert resolve_format("text", _Stream(tty=False)) == "text"
+    assert Settings.model_fields["log_format"].default == "auto"
+
+
+def test_configure_logging_picks_json_when_stderr_is_not_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        monkeypatch.setattr("sys.stderr", _Stream(tty=False))
+        configure_logging("info", "auto")
+        assert isinstance(root.handlers[0].formatter, JsonFormatter)
+        monkeypatch.setattr("sys.stderr", _Stream(tty=True))
+        configure_logging("info", "auto")
+        assert isinstance(root.handlers[0].formatter, TextFormatter)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def _uvicorn_record() -> logging.LogRecord:
+    """A record as uvicorn logs it: with a colourised copy of the message in ``extra``."""
+    record = logging.LogRecord(
+        "uvicorn.error", logging.INFO, __file__, 1, "Started %s", ("x",), None
+    )
+    record.color_message = "Started \x1b[1m%s\x1b[0m"
+    record.route = "/health"
+    return record
+
+
+def test_color_message_never_reaches_a_log_line() -> None:
+    entry = json.loads(JsonFormatter().format(_uvicorn_record()))
+    assert "color_message" not in entry
+    assert entry["message"] == "Started x"
+    assert entry["route"] == "/health"
+    text = TextFormatter().format(_uvicorn_record())
+    assert "\x1b" not in text
+    assert "color_message" not in text
+    assert text.endswith("INFO  uvicorn.error Started x route=/health")

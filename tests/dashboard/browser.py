@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
@@ -61,8 +60,23 @@ def chromium(user_data_dir: Path) -> Iterator[Any]:
         driver.quit()
 
 
+def _evaluate(driver: Any, expression: str) -> Any:
+    """``expression``'s value in the current document (CDP, no element handles)."""
+    result = driver.execute_cdp_cmd(
+        "Runtime.evaluate", {"expression": expression, "returnByValue": True}
+    )
+    return result["result"].get("value")
+
+
 def navigate(driver: Any, action: Any) -> None:
     """Run a click or form submit and wait until the next page has loaded.
+
+    The wait is on the new page itself: the current document is marked with a
+    random token, and the wait ends once the document in the tab no longer
+    carries it (a new page, even at the same URL) and has finished loading.
+    Nothing is asked of the old page's element nodes, whose handles Chromium may
+    answer with "Node with given id does not belong to the document" while it
+    swaps documents (``staleness_of`` does not take that for stale; CI flaked so).
 
     ``action`` should find its element itself (a lambda), so that it can be run
     again when Chromium reports the element's node as gone from the document:
@@ -70,8 +84,9 @@ def navigate(driver: Any, action: Any) -> None:
     """
     from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
+    token = secrets.token_hex(8)
+    _evaluate(driver, f"window.__enrollPage = {token!r}")
     for attempt in range(3):
-        old = driver.find_element(By.TAG_NAME, "html")
         try:
             action()
             break
@@ -81,15 +96,18 @@ def navigate(driver: Any, action: Any) -> None:
             )
             if not stale or attempt == 2:
                 raise
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 20).until(
-        lambda d: (
-            d.execute_cdp_cmd(
-                "Runtime.evaluate", {"expression": "document.readyState", "returnByValue": True}
-            )["result"]["value"]
-            == "complete"
-        )
-    )
+
+    def arrived(d: Any) -> bool:
+        try:
+            return bool(
+                _evaluate(
+                    d, f"window.__enrollPage !== {token!r} && document.readyState === 'complete'"
+                )
+            )
+        except WebDriverException:
+            return False  # the document is being swapped; ask again
+
+    WebDriverWait(driver, 20).until(arrived)
 
 
 def console_errors(driver: Any) -> list[dict[str, Any]]:

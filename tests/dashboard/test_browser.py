@@ -47,7 +47,7 @@ async def _arrange(url: str) -> dict[str, str]:
             )
             await make_enrollment(session, soon)
             await make_enrollment(session, soon, status="waitlisted")
-            tokens = {
+            tokens: dict[str, str] = {
                 role: await make_key(session, role)
                 for role in ("reporter", "staff", "admin", "client")
             }

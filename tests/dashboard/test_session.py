@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.dashboard import config
 from service.dashboard import session as cookies
 from service.dashboard.config import DashboardSettings
-from service.models import ApiKey
+from service.models import ApiKey, DashboardSession
 from service.models.base import utcnow
 from tests.dashboard.conftest import SECRET
 from tests.dashboard.helpers import ORIGIN, cookie_attributes, session_cookie, sign_in
@@ -81,7 +81,10 @@ async def test_sign_in_sets_a_strict_httponly_expiring_cookie(
     value = header.split(";", 1)[0].split("=", 1)[1]
     claim = cookies.read(SECRET, value)
     assert claim is not None
-    key = await session.scalar(select(ApiKey).where(ApiKey.id == claim.key_id))
+    row = await session.get(DashboardSession, claim.session_id)
+    assert row is not None
+    assert row.expires_at.timestamp() == claim.expires_at
+    key = await session.get(ApiKey, row.api_key_id)
     assert key is not None
     assert key.role == role
     assert abs(claim.expires_at - (time.time() + 8 * 3600)) < 120
@@ -137,14 +140,16 @@ async def test_tampered_forged_or_expired_cookies_are_rejected(
     flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
     await _rejected(client, f"{payload}.{flipped}")
     # The payload swapped for another key's, the old signature kept.
-    other = URLSafeTimedSerializer(SECRET, salt="x").dumps({"k": admin_id, "e": 2**40})
+    claim = cookies.read(SECRET, good)
+    assert claim is not None
+    other = URLSafeTimedSerializer(SECRET, salt="x").dumps({"s": claim.session_id, "e": 2**40})
     await _rejected(client, other.rsplit(".", 2)[0] + good[len(good.rsplit(".", 2)[0]) :])
     # Signed with another secret.
-    forged, _ = cookies.issue("not-the-secret", admin_id, 8)
-    await _rejected(client, forged)
+    await _rejected(client, cookies.issue("not-the-secret", claim.session_id, 2**40))
     # Validly signed but expired.
-    expired, _ = cookies.issue(SECRET, admin_id, 1, now=time.time() - 2 * 3600)
-    await _rejected(client, expired)
+    await _rejected(client, cookies.issue(SECRET, claim.session_id, int(time.time()) - 3600))
+    # Validly signed, unexpired, but naming no session on the server (as after sign-out).
+    await _rejected(client, cookies.issue(SECRET, admin_id, 2**40))
     # Garbage.
     await _rejected(client, "not-a-cookie")
     # The genuine cookie still works.
@@ -154,13 +159,14 @@ async def test_tampered_forged_or_expired_cookies_are_rejected(
 
 def test_read_rejects_wrong_shapes() -> None:
     s = URLSafeTimedSerializer(SECRET, salt=cookies._SALT)
-    assert cookies.read(SECRET, s.dumps(["k", 1])) is None
-    assert cookies.read(SECRET, s.dumps({"k": 1, "e": 2**40})) is None
-    assert cookies.read(SECRET, s.dumps({"k": "x", "e": "never"})) is None
-    assert cookies.read(SECRET, s.dumps({"k": "x", "e": True})) is None
+    assert cookies.read(SECRET, s.dumps(["s", 1])) is None
+    assert cookies.read(SECRET, s.dumps({"s": 1, "e": 2**40})) is None
+    assert cookies.read(SECRET, s.dumps({"s": "x", "e": "never"})) is None
+    assert cookies.read(SECRET, s.dumps({"s": "x", "e": True})) is None
+    assert cookies.read(SECRET, s.dumps({"k": "x", "e": 2**40})) is None  # a v1 cookie's shape
     assert cookies.read(SECRET, "x" * 2000) is None
     assert cookies.read(SECRET, None) is None
-    assert cookies.read(SECRET, s.dumps({"k": "x", "e": 2**40})) is not None
+    assert cookies.read(SECRET, s.dumps({"s": "x", "e": 2**40})) is not None
 
 
 async def test_revoking_the_key_ends_the_session(
@@ -175,7 +181,8 @@ async def test_revoking_the_key_ends_the_session(
 
 
 async def test_logout_clears_the_cookie(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    await sign_in(client, await make_key(session, "reporter"))
+    old = session_cookie(await sign_in(client, await make_key(session, "reporter")))
+    old_value = old.split(";", 1)[0].split("=", 1)[1]
     assert (await client.get("/dashboard")).status_code == 200
     r = await client.post("/dashboard/logout", headers={"Origin": ORIGIN})
     assert r.status_code == 303
@@ -185,6 +192,31 @@ async def test_logout_clears_the_cookie(client: httpx.AsyncClient, session: Asyn
     assert "httponly" in attrs
     assert attrs["samesite"].lower() == "strict"
     assert (await client.get("/dashboard")).status_code == 303
+    # A copy of the old cookie (kept by a browser that ignored the clearing, or stolen)
+    # no longer opens the dashboard: the session ended on the server.
+    client.cookies.clear()
+    r = await client.get("/dashboard", headers={"Cookie": f"{cookies.COOKIE_NAME}={old_value}"})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/dashboard/login"
+    assert "max-age=0" in session_cookie(r).lower()
+    claim = cookies.read(SECRET, old_value)
+    assert claim is not None
+    assert await session.get(DashboardSession, claim.session_id) is None
+
+
+async def test_other_sessions_survive_one_sign_out(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Sign-out ends that browser's session, not every session of the key."""
+    token = await make_key(session, "staff")
+    await sign_in(client, token)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as other:
+        await sign_in(other, token)
+        r = await client.post("/dashboard/logout", headers={"Origin": ORIGIN})
+        assert r.status_code == 303
+        assert (await client.get("/dashboard")).status_code == 303
+        assert (await other.get("/dashboard")).status_code == 200
 
 
 async def test_signed_in_login_page_redirects(
@@ -212,10 +244,29 @@ async def test_cross_origin_posts_are_refused(
     assert r.status_code == 403
 
 
-async def test_posts_without_origin_are_accepted(
+async def test_posts_without_origin_are_checked_by_referer(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    r = await client.post("/dashboard/login", data={"api_key": await make_key(session, "admin")})
+    token = await make_key(session, "admin")
+    for headers in (
+        {},
+        {"Referer": "http://evil.example/dashboard/login"},
+        {"Referer": "http://test.evil.example/dashboard/login"},
+        {"Referer": "https://test/dashboard/login"},
+        {"Referer": "/dashboard/login"},
+    ):
+        r = await client.post("/dashboard/login", data={"api_key": token}, headers=headers)
+        assert r.status_code == 403, headers
+        assert "set-cookie" not in r.headers
+        r = await client.post("/dashboard/logout", headers=headers)
+        assert r.status_code == 403, headers
+    r = await client.post(
+        "/dashboard/login",
+        data={"api_key": token},
+        headers={"Referer": f"{ORIGIN}/dashboard/login"},
+    )
+    assert r.status_code == 303
+    r = await client.post("/dashboard/logout", headers={"Referer": f"{ORIGIN}/dashboard"})
     assert r.status_code == 303
 
 
@@ -234,12 +285,16 @@ def test_unset_secret_key_warns_and_generates_one(
         assert "ENROLL_SECRET_KEY is not set" in caplog.text
         assert "restart" in caplog.text
         assert config.get_dashboard_settings().secret_key == first.secret_key  # per process
-        monkeypatch.setenv("ENROLL_SECRET_KEY", "from-the-environment")
+        monkeypatch.setenv("ENROLL_SECRET_KEY", "short")
+        config.get_dashboard_settings.cache_clear()
+        with pytest.raises(ValueError, match="at least 32 bytes"):
+            config.get_dashboard_settings()
+        monkeypatch.setenv("ENROLL_SECRET_KEY", "from-the-environment-" + "x" * 11)
         monkeypatch.setenv("ENROLL_DASHBOARD_SESSION_HOURS", "2")
         monkeypatch.setenv("ENROLL_PUBLIC_DASHBOARD", "true")
         config.get_dashboard_settings.cache_clear()
         configured = config.get_dashboard_settings()
-        assert configured.secret_key == "from-the-environment"
+        assert configured.secret_key == "from-the-environment-" + "x" * 11
         assert configured.dashboard_session_hours == 2
         assert configured.public_dashboard is True
     finally:

@@ -6,10 +6,8 @@ from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.core.auth import hash_token
 from service.models import ApiKey, Applicant, Cohort
 from tests.enrollments.helpers import assert_cohort_consistent, enrollment_statuses
 from tests.factories import (
@@ -40,21 +38,9 @@ def enrol_url(cohort: Cohort) -> str:
     return f"/api/v1/cohorts/{cohort.id}/enrollments"
 
 
-async def key_id(session: AsyncSession, token: str) -> str:
-    key = await session.scalar(select(ApiKey).where(ApiKey.token_hash == hash_token(token)))
-    assert key is not None
-    return key.id
-
-
-async def key_name(session: AsyncSession, token: str) -> str:
-    key = await session.scalar(select(ApiKey).where(ApiKey.token_hash == hash_token(token)))
-    assert key is not None
-    return key.name
-
-
 async def client_with_applicant(session: AsyncSession) -> tuple[dict[str, str], Applicant]:
     token = await make_key(session, "client")
-    applicant = await make_applicant(session, created_by_key_id=await key_id(session, token))
+    applicant = await make_applicant(session, created_by_key_id=token.id)
     return auth(token), applicant
 
 
@@ -93,11 +79,12 @@ async def test_creation_event_has_null_from_and_key_name(
     assert events.status_code == 200
     [event] = events.json()["items"]
     assert set(event) == {"from", "to", "actor", "at", "reason"}
-    token = headers["Authorization"].removeprefix("Bearer ")
+    registrar = await session.get(ApiKey, applicant.created_by_key_id)
+    assert registrar is not None
     assert (event["from"], event["to"], event["actor"], event["reason"]) == (
         None,
         "enrolled",
-        await key_name(session, token),
+        registrar.name,
         None,
     )
 
@@ -259,7 +246,7 @@ async def test_withdraw_enrolled_promotes_head_of_waitlist(
     assert await enrollment_statuses(session, [first.id, second.id]) == ["enrolled", "waitlisted"]
     got = await client.get(f"/api/v1/enrollments/{second.id}", headers=auth(token))
     assert got.json()["waitlist_position"] == 1
-    name = await key_name(session, token)
+    name = token.name
     events = (
         await client.get(f"/api/v1/enrollments/{seat.id}/events", headers=auth(token))
     ).json()["items"]

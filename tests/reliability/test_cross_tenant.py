@@ -19,7 +19,6 @@ from tests.factories import (
     make_key,
 )
 from tests.factories import centre as make_centre
-from tests.reliability.helpers import key_id
 
 
 @dataclass
@@ -40,7 +39,7 @@ async def tenants(session: AsyncSession) -> Tenants:
     client_a = await make_key(session, "client")
     client_b = await make_key(session, "client")
     staff_a = await make_key(session, "staff", centres=["centre-a"])
-    applicant_b = await make_applicant(session, created_by_key_id=await key_id(session, client_b))
+    applicant_b = await make_applicant(session, created_by_key_id=client_b.id)
     cohort_a = await make_cohort(session, centre_code="centre-a")
     cohort_b = await make_cohort(session, centre_code="centre-b")
     enrollment_b = await make_enrollment(session, cohort_b, applicant_b)

@@ -21,7 +21,6 @@ from tests.factories import (
     make_key,
 )
 from tests.reliability import fuzzing
-from tests.reliability.helpers import key_id
 
 # `make test` runs a few examples per operation, mode and role; `make fuzz` many more
 # (FUZZ_EXAMPLES) with a fresh random seed each run (FUZZ_SEED=random).
@@ -41,10 +40,9 @@ async def fuzz_target(fresh_database_url: str) -> AsyncIterator[FuzzTarget]:
     db = Database.from_url(fresh_database_url)
     try:
         async with db.sessionmaker() as session:
-            tokens: dict[str, str | None] = {
-                role: await make_key(session, role) for role in fuzzing.ROLES
-            }
-            client_key_id = await key_id(session, str(tokens["client"]))
+            keys = {role: await make_key(session, role) for role in fuzzing.ROLES}
+            tokens: dict[str, str | None] = dict(keys)
+            client_key_id = keys["client"].id
             applicant = await make_applicant(session, created_by_key_id=client_key_id)
             cohort = await make_cohort(session, capacity=3, start_date=date(2031, 1, 1))
             enrollment = await make_enrollment(session, cohort, applicant)

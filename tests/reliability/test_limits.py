@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 
 import httpx
@@ -14,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.core.config import Settings
 from service.core.db import Database, SessionDep
 from service.core.errors import is_database_unavailable
+from service.core.idempotency import MAX_PATH_LENGTH, stored_path
 from service.core.ratelimit import RateLimiter
 from service.main import create_app
 from tests.factories import applicant_payload, auth, make_applicant, make_cohort, make_key
+from tests.reliability.routes import app_routes
 
 
 @pytest.mark.postgres_only
@@ -156,3 +159,39 @@ async def test_general_rate_limit_is_off_by_default(
             "/api/v1/applicants", json=applicant_payload(), headers=auth(token)
         )
         assert response.status_code == 201
+
+
+async def test_an_idempotency_key_on_an_overlong_path_is_never_a_500(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Every operation with a path parameter, given a 600-character value and an
+    Idempotency-Key: the path no longer fits the record's 500-character column (on
+    PostgreSQL that was a 500). The answer is the one the bad id gets without the key."""
+    token = await make_key(session, "admin")
+    operations = sorted(
+        (method, path)
+        for method, path in app_routes(app)
+        if method in ("POST", "PATCH", "PUT", "DELETE") and "{" in path
+    )
+    assert len(operations) >= 3, operations
+    long_value = "x" * 600
+    for method, template in operations:
+        path = re.sub(r"\{[^}]+\}", long_value, template)
+        statuses = []
+        for key in ("overlong-path", None):
+            headers = {**auth(token), **({"Idempotency-Key": key} if key else {})}
+            r = await client.request(method, path, json={}, headers=headers)
+            assert 400 <= r.status_code < 500, (method, template, key, r.status_code, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+            statuses.append(r.status_code)
+        assert statuses[0] == statuses[1], (method, template, statuses)
+
+
+def test_stored_paths_fit_the_column() -> None:
+    assert stored_path("/api/v1/centres") == "/api/v1/centres"
+    for odd in ("/api/v1/cohorts/" + "x" * 600 + "/enrollments", "/api/v1/cohorts/a\x00b"):
+        stored = stored_path(odd)
+        assert len(stored) <= MAX_PATH_LENGTH
+        assert stored.isprintable()
+        assert stored == stored_path(odd)  # the same path, the same record
+    assert stored_path("/a/" + "x" * 600) != stored_path("/a/" + "x" * 601)
