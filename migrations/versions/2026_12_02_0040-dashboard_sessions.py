@@ -5,8 +5,8 @@ copied before sign-out kept opening ``/dashboard`` until it expired. Each
 sign-in now inserts a row here; the cookie names the row, every page load
 looks it up, and sign-out deletes it. Expired rows are purged on schedule.
 
-Revision ID: 0004_dashboard_sessions
-Revises: 0003_breakdown_counts
+Revision ID: 0006_dashboard_sessions
+Revises: 0005_server_secrets
 Create Date: 2026-12-02 00:40:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import service.models.base
 
-revision: str = "0004_dashboard_sessions"
-down_revision: str | None = "0003_breakdown_counts"
+revision: str = "0006_dashboard_sessions"
+down_revision: str | None = "0005_server_secrets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,8 +6,8 @@ The secret is made here, once per database, so every process and every
 restart compute the same pseudonyms; downgrading drops it (and so changes
 every pseudonym after the next upgrade).
 
-Revision ID: 0004_server_secrets
-Revises: 0003_breakdown_counts
+Revision ID: 0005_server_secrets
+Revises: 0004_applicant_links
 Create Date: 2026-12-02 00:30:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_server_secrets"
-down_revision: str | None = "0003_breakdown_counts"
+revision: str = "0005_server_secrets"
+down_revision: str | None = "0004_applicant_links"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
