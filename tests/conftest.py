@@ -29,10 +29,6 @@ from service.main import create_app
 from service.seed import seed
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-# In-process clients call the app as http://test, https://test or http://t.
-os.environ.setdefault(
-    "ENROLL_ALLOWED_HOSTS", '["test", "t", "testserver", "localhost", "127.0.0.1", "::1"]'
-)
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 PG_SKIP_REASON = "needs PostgreSQL: set TEST_DATABASE_URL (CI does)"
 

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     # Host names requests may name (JSON list); "*.example.pk" allows subdomains, "*"
     # any host. Anything else is a 400 before routing.
-    allowed_hosts: list[str] = ["localhost", "127.0.0.1", "::1"]
+    allowed_hosts: list[str] = ["*"]
     # Proxies whose X-Forwarded-For/-Proto are believed (uvicorn forwarded_allow_ips).
     forwarded_allow_ips: str = "127.0.0.1"
 

@@ -1,11 +1,17 @@
 """Allowed ``Host`` names (``ENROLL_ALLOWED_HOSTS``), as a pure ASGI middleware.
 
-The application builds absolute URLs from the ``Host`` header (the trailing-slash
-redirect above all), so a request naming another host is refused with a 400
-problem before it reaches a route. A pattern ``*.example.pk`` allows every
-subdomain; ``*`` alone allows any host (for a deployment whose proxy already
-checks it). The health checks answer whatever the Host: load balancers and
-container health checks call them by address, and they build no URLs.
+Two guards against a forged ``Host`` header:
+
+- A redirect never reflects it: Starlette builds the trailing-slash redirect's
+  ``Location`` from the request's ``Host``; this middleware turns a ``Location``
+  on the request's own host into a relative one (RFC 9110 allows it), whatever
+  the setting.
+- With ``ENROLL_ALLOWED_HOSTS`` set to names (production: the names clients use),
+  a request naming another host is refused with a 400 problem before it reaches
+  a route. A pattern ``*.example.pk`` allows every subdomain; ``*`` (the default,
+  so a fresh install answers on any address it is reached by) allows any host.
+  The health checks answer whatever the Host: load balancers and container
+  health checks call them by address.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
@@ -38,13 +44,35 @@ def host_allowed(name: str, allowed: Sequence[str]) -> bool:
     return False
 
 
+def relative_location(send: Send, host: bytes) -> Send:
+    """``send`` with a redirect's ``Location`` on ``host`` made relative (path and query)."""
+    prefixes = (b"http://" + host, b"https://" + host)
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+            headers = []
+            for name, value in message.get("headers", ()):
+                if name == b"location":
+                    for prefix in prefixes:
+                        rest = value[len(prefix) :]
+                        if value.startswith(prefix) and rest[:1] in (b"/", b"?", b""):
+                            value = rest or b"/"
+                            break
+                headers.append((name, value))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
+
+
 class AllowedHosts:
     def __init__(self, app: ASGIApp, *, allowed: Sequence[str]) -> None:
         self.app = app
         self.allowed = list(allowed)
+        self.any_host = "*" in self.allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in HEALTH_PATHS:
+        if scope["type"] != "http" or scope["path"] in HEALTH_PATHS:
             await self.app(scope, receive, send)
             return
         header = b""
@@ -52,8 +80,8 @@ class AllowedHosts:
             if name == b"host":
                 header = value
                 break
-        if host_allowed(host_name(header.decode("latin-1")), self.allowed):
-            await self.app(scope, receive, send)
+        if self.any_host or host_allowed(host_name(header.decode("latin-1")), self.allowed):
+            await self.app(scope, receive, relative_location(send, header.lower()))
             return
         body = json.dumps(
             {
