@@ -40,10 +40,10 @@ OPENAPI_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": (
-            f"Up to {bulk_rows.MAX_ROWS} rows, each with enrollment_id or cnic: a JSON array, "
-            "or a CSV file in multipart field `file` with the header row "
-            "`enrollment_id,cnic,score,attendance` (a `text/csv` body of up to 1 MiB is "
-            "accepted too). Each row is answered on its own: a bad row is an `error` result."
+            f"Up to {bulk_rows.MAX_ROWS} rows, each with enrollment_id or cnic. Each row is "
+            "answered on its own: a bad row is an `error` result. The same rows as a CSV file: "
+            "`complete_cohort_rows_csv` (this path also takes that multipart upload, and a "
+            "`text/csv` body of up to 1 MiB, which OpenAPI generators cannot send)."
         ),
         "content": {
             "application/json": {
@@ -52,20 +52,6 @@ OPENAPI_BODY: dict[str, Any] = {
                     "items": ROW_SCHEMA,
                     "maxItems": bulk_rows.MAX_ROWS,
                     "title": "CompletionRows",
-                }
-            },
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "title": "CompletionFile",
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "UTF-8 CSV with a header row.",
-                        }
-                    },
-                    "required": ["file"],
                 }
             },
         },
@@ -112,14 +98,19 @@ async def _upload_rows(request: Request, limit: int) -> list[ParsedRow]:
                 raise ValidationFailed({"file": "Upload the CSV file in multipart field 'file'."})
             if upload.size is not None and upload.size > limit:
                 raise _too_large(limit)
-            await upload.seek(0)
-            return await run_in_threadpool(_parse_file, upload.file, "file")
+            return await csv_file_rows(upload)
     except StarletteHTTPException as exc:
         # Starlette's answer to a broken multipart stream (a bad part header,
         # no boundary): the same 422 on `body` as any body that cannot be decoded.
         if exc.status_code != 400:
             raise
         raise ValidationFailed({"body": "The body cannot be decoded."}) from None
+
+
+async def csv_file_rows(file: UploadFile) -> list[ParsedRow]:
+    """The rows of an uploaded CSV file, parsed from its spooled copy on a worker thread."""
+    await file.seek(0)
+    return await run_in_threadpool(_parse_file, file.file, "file")
 
 
 def _json_rows(body: bytes) -> list[ParsedRow]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from service.completions import pages, service
-from service.completions.bodies import OPENAPI_BODY, CompletionRowsDep
+from service.completions.bodies import OPENAPI_BODY, CompletionRowsDep, csv_file_rows
 from service.completions.schemas import (
     CertificateRead,
     CertificateVerification,
@@ -48,6 +48,22 @@ async def complete_cohort_rows(
     cohort_id: str, rows: CompletionRowsDep, session: SessionDep, actor: StaffActor
 ) -> CompletionResults:
     """Record many results at once (JSON or CSV); one result per row, in order."""
+    results = await service.complete_many(session, actor, cohort_id, rows)
+    return CompletionResults(results=results)
+
+
+@router.post(
+    "/cohorts/{cohort_id}/completions/import",
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+)
+async def complete_cohort_rows_csv(
+    cohort_id: str,
+    file: Annotated[UploadFile, File(description="UTF-8 CSV: enrollment_id,cnic,score,attendance")],
+    session: SessionDep,
+    actor: StaffActor,
+) -> CompletionResults:
+    """Record many results from a CSV file; one result per line, in order."""
+    rows = await csv_file_rows(file)
     results = await service.complete_many(session, actor, cohort_id, rows)
     return CompletionResults(results=results)
 

@@ -121,6 +121,10 @@ def _document_errors(operation: dict[str, Any]) -> None:
         )
     if "401" in responses:
         operation["security"] = [{"bearer": []}]
+    for entry in responses.values():
+        for media_type, media in entry.get("content", {}).items():
+            if not media and not media_type.endswith("json"):
+                media["schema"] = {"type": "string"}  # text (CSV, Prometheus): read as text
     # An operation that declares problem errors answers them as problem+json only.
     for status, entry in responses.items():
         content = entry.get("content", {})
