@@ -54,6 +54,7 @@ class Problem(BaseModel):
     code: str | None = Field(default=None, description="410 revoked: the certificate code.")
     reason: str | None = Field(default=None, description="410 revoked: why it was revoked.")
     revoked_at: datetime | None = Field(default=None, description="410 revoked: when.")
+    limit: int | None = Field(default=None, description="413: the size limit in bytes.")
     limit_per_minute: int | None = Field(
         default=None, description="429: the rate limit that was reached."
     )

@@ -164,12 +164,18 @@ async def test_the_whole_lifecycle_through_the_generated_client(partner: Partner
 
     # Register, read, patch and look up an applicant (the client's own).
     payload = applicant_payload()
+    key = unique("register")
     registered = await p.register_applicant(
-        client=client, body=m.ApplicantCreate.from_dict(payload)
+        client=client, body=m.ApplicantCreate.from_dict(payload), idempotency_key=key
     )
     assert registered.status_code == 201, registered.content
     applicant = registered.parsed
     assert registered.headers["Location"] == f"/api/v1/applicants/{applicant.id}"
+    replayed = await p.register_applicant(
+        client=client, body=m.ApplicantCreate.from_dict(payload), idempotency_key=key
+    )
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.headers["Location"] == registered.headers["Location"]
     duplicate = await p.register_applicant(client=client, body=m.ApplicantCreate.from_dict(payload))
     assert (duplicate.status_code, duplicate.parsed.existing_id) == (409, applicant.id)
     assert (await p.get_applicant(applicant.id, client=client)).parsed.cnic == payload["cnic"]
