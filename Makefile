@@ -41,7 +41,8 @@ bench: install
 sizes: install
 	$(PY) bench/table_sizes.py
 
-## Deeper schema fuzzing: FUZZ_EXAMPLES cases per operation, mode and role, random seed.
+## Deeper schema fuzzing: FUZZ_EXAMPLES cases per operation, mode and role, then as many
+## stateful scenarios (chains along the document's links), random seed.
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-40} FUZZ_SEED=random $(PY) -m pytest -p no:cacheprovider -s \
 		tests/reliability/test_fuzz.py $(PYTEST_ARGS)

@@ -3,10 +3,12 @@
 import asyncio
 import logging
 from functools import lru_cache
+from typing import Any, Literal
 
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from service.core.db import Database, DatabaseDep
@@ -17,6 +19,33 @@ logger = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 2.0
 UNAVAILABLE = {"status": "unavailable", "database": "unavailable"}
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unavailable"]
+
+
+class Readiness(Health):
+    migrations: Literal["head", "pending", "unknown"] = Field(
+        description="`pending`: the schema is behind the code (run `db upgrade`)."
+    )
+
+
+class NotReady(Readiness):
+    revision: str | None = Field(
+        default=None, description="With `pending`: the database's schema revision."
+    )
+    head: str | None = Field(default=None, description="With `pending`: the code's revision.")
+
+
+def _answer(model: type[BaseModel], status: int) -> dict[str, Any]:
+    headers = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    return {
+        "model": model,
+        "description": "Up" if status == 200 else "Unavailable",
+        **({"headers": headers} if status == 503 else {}),
+    }
 
 
 @lru_cache
@@ -40,10 +69,7 @@ async def _database_revision(db: Database) -> str | None:
 
 @router.get(
     "/health",
-    responses={
-        200: {"description": "Up, database reachable"},
-        503: {"description": "Database unreachable"},
-    },
+    responses={200: _answer(Health, 200), 503: _answer(Health, 503)},
 )
 async def health(db: DatabaseDep) -> JSONResponse:
     """Liveness: report whether the service and its database are up."""
@@ -58,10 +84,7 @@ async def health(db: DatabaseDep) -> JSONResponse:
 
 @router.get(
     "/health/ready",
-    responses={
-        200: {"description": "Ready: database reachable and migrated to head"},
-        503: {"description": "Not ready"},
-    },
+    responses={200: _answer(Readiness, 200), 503: _answer(NotReady, 503)},
 )
 async def ready(db: DatabaseDep) -> JSONResponse:
     """Readiness: the database is reachable and its schema is at the latest migration."""
@@ -70,7 +93,9 @@ async def ready(db: DatabaseDep) -> JSONResponse:
     except Exception as exc:
         logger.warning("readiness check failed: %s", type(exc).__name__)
         return JSONResponse(
-            {**UNAVAILABLE, "migrations": "unknown"}, status_code=503, headers={"Retry-After": "2"}
+            {**UNAVAILABLE, "migrations": "unknown", "revision": None, "head": None},
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
     head = migrations_head()
     if revision != head:

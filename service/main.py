@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import Response
 
 from service import __version__
 from service.applicants.router import router as applicants_router
@@ -24,9 +23,9 @@ from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.errors import install_error_handlers
 from service.core.hosts import AllowedHosts
-from service.core.idempotency import IdempotentReplay
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
+from service.core.openapi import install_openapi, operation_id
 from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
 from service.health import router as health_router
@@ -102,22 +101,20 @@ def create_app(
         docs_url=None,  # served by docs_router below, without a CDN
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        generate_unique_id_function=operation_id,
     )
     app.state.db = db
     app.state.reporting_db = reporting_db
     app.state.settings = settings
 
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(
         BodySizeLimit,
         max_json_bytes=settings.max_json_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
         body_timeout=settings.body_timeout,
     )
-
-    @app.exception_handler(IdempotentReplay)
-    async def _replay(_request: Request, exc: IdempotentReplay) -> Response:
-        return exc.response()
 
     # A request naming a foreign Host is refused before any route sees it (logged,
     # with a request id, by the middleware around it).

@@ -38,6 +38,13 @@ NAME_MAX = 120
 DISTRICT_MAX = 80
 EMAIL_MAX = 254
 
+# What a client can check before sending, for the OpenAPI document (the validators
+# decide): the usual spellings; surrounding spaces are ignored.
+CNIC_PATTERN = r"^\s*[ \t\u00a0-]*(?:[0-9\u0660-\u0669\u06f0-\u06f9][ \t\u00a0-]*){13}\s*$"
+PHONE_PATTERN = r"^\s*(?:\+92|0092|0)[ -]?3(?:[0-247]\d|3[0-79]|55|64)[ -]?\d{7}\s*$"
+_CONTROL = r"\u0000-\u001f\u007f-\u009f"
+TEXT_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
+
 # The fields a PATCH (and a CSV row for a registered CNIC) may change. Every
 # other list of applicant fields derives from ``ApplicantCreate`` below.
 CONTACT_FIELDS: tuple[str, ...] = ("email", "phone", "district", "province", "education_level")
@@ -104,30 +111,53 @@ def check_consent(value: Any) -> bool:
 Cnic = Annotated[
     str,
     BeforeValidator(normalise_cnic),
-    Field(description="13 digits, with or without dashes or spaces; stored #####-#######-#."),
+    Field(
+        description="13 digits, with or without dashes or spaces; stored #####-#######-#.",
+        json_schema_extra={"pattern": CNIC_PATTERN, "examples": ["35202-1234567-1"]},
+    ),
 ]
 Phone = Annotated[
     str,
     BeforeValidator(normalise_phone),
-    Field(description="A Pakistani mobile number in any usual spelling; stored +923XXXXXXXXX."),
+    Field(
+        description="A Pakistani mobile number in any usual spelling; stored +923XXXXXXXXX.",
+        json_schema_extra={"pattern": PHONE_PATTERN, "examples": ["0300 1234567"]},
+    ),
 ]
-Email = Annotated[str, BeforeValidator(check_email), Field(description="Stored lower-cased.")]
+Email = Annotated[
+    str,
+    BeforeValidator(check_email),
+    Field(
+        description="Stored lower-cased.",
+        json_schema_extra={"format": "email", "maxLength": EMAIL_MAX},
+    ),
+]
 FullName = Annotated[
     str,
     BeforeValidator(partial(check_text, max_length=NAME_MAX, what="full name")),
-    Field(description=f"1 to {NAME_MAX} characters, any script."),
+    Field(
+        description=f"1 to {NAME_MAX} characters, any script.",
+        json_schema_extra={"minLength": 1, "maxLength": NAME_MAX, "pattern": TEXT_PATTERN},
+    ),
 ]
 District = Annotated[
     str,
     BeforeValidator(partial(check_text, max_length=DISTRICT_MAX, what="district")),
-    Field(description=f"1 to {DISTRICT_MAX} characters."),
+    Field(
+        description=f"1 to {DISTRICT_MAX} characters.",
+        json_schema_extra={"minLength": 1, "maxLength": DISTRICT_MAX, "pattern": TEXT_PATTERN},
+    ),
 ]
 DateOfBirth = Annotated[
     date,
     BeforeValidator(check_date_of_birth),
     Field(description=f"YYYY-MM-DD; at least {MIN_AGE} years before registration."),
 ]
-Consent = Annotated[bool, BeforeValidator(check_consent), Field(description="Must be true.")]
+Consent = Annotated[
+    bool,
+    BeforeValidator(check_consent),
+    Field(description="Must be true.", json_schema_extra={"enum": [True]}),
+]
 GenderField = Annotated[Gender, BeforeValidator(lower_stripped)]
 ProvinceField = Annotated[Province, BeforeValidator(lower_stripped)]
 EducationField = Annotated[EducationLevel, BeforeValidator(lower_stripped)]

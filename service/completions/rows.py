@@ -9,9 +9,9 @@ header) is refused as a whole.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from service.core.errors import PayloadTooLarge, ValidationFailed
 from service.core.routing import unstorable
 
 MAX_ROWS = 5000
+MAX_COLUMNS = 1000  # as the applicant importer: a wider header is not a completion file
 CSV_COLUMNS = ("enrollment_id", "cnic", "score", "attendance")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _MAX_ID_LENGTH = 64
@@ -116,17 +117,20 @@ def parse_json(payload: Any) -> list[ParsedRow]:
     return [parse_row(i, item) for i, item in enumerate(payload, start=1)]
 
 
-def parse_csv(data: bytes, field: str = "file") -> list[ParsedRow]:
-    """Rows of a CSV file; ``row`` is the line number in the file (the header is line 1)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed({field: "The file is not UTF-8 text."}) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+def parse_csv(lines: Iterable[str], field: str = "file") -> list[ParsedRow]:
+    """Rows of a CSV file read line by line; ``row`` is the line number (the header is line 1).
+
+    ``lines`` is a text stream opened with ``newline=""``; a decoding error in it propagates.
+    """
+    reader = csv.reader(lines)
     try:
         header = [h.strip().lower() for h in next(reader, [])]
         if not any(header):
             raise ValidationFailed({field: "The file is empty; line 1 must be the header row."})
+        if len(header) > MAX_COLUMNS:
+            raise ValidationFailed(
+                {field: f"The header row has {len(header)} columns; at most {MAX_COLUMNS}."}
+            )
         if len(set(header)) != len(header):
             raise ValidationFailed({field: "The header row names a column twice."})
         missing = [c for c in ("score", "attendance") if c not in header]

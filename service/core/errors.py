@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
 import asyncpg.exceptions as pg_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -38,7 +38,26 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | None = Field(
+        default=None, description="422 only: every bad field, each named once."
+    )
+    # Extension members, present where the problem type has them.
+    existing_id: str | None = Field(
+        default=None, description="409 duplicate: the existing resource, when visible to you."
+    )
+    current_status: str | None = Field(
+        default=None, description="409 invalid transition: the enrollment's status now."
+    )
+    cohort_status: str | None = Field(
+        default=None, description="409 cohort not in progress: the cohort's status now."
+    )
+    code: str | None = Field(default=None, description="410 revoked: the certificate code.")
+    reason: str | None = Field(default=None, description="410 revoked: why it was revoked.")
+    revoked_at: datetime | None = Field(default=None, description="410 revoked: when.")
+    limit: int | None = Field(default=None, description="413: the size limit in bytes.")
+    limit_per_minute: int | None = Field(
+        default=None, description="429: the rate limit that was reached."
+    )
 
 
 class ServiceError(Exception):
@@ -248,8 +267,6 @@ def install_error_handlers(app: FastAPI) -> None:
             500, "Internal server error", "An unexpected error occurred; it has been logged."
         )
 
-    document_problems(app)
-
 
 # Failures that mean "the database cannot be reached or did not answer in time",
 # as opposed to a bug or a constraint: the request may be retried.
@@ -297,81 +314,6 @@ def is_database_unavailable(exc: BaseException) -> bool:
 def _describe(exc: BaseException) -> str:
     """Exception class names only: messages may carry bound parameters (personal data)."""
     return " <- ".join(type(e).__name__ for e in _exception_chain(exc))
-
-
-PROBLEM_SCHEMA_REF = {"$ref": "#/components/schemas/Problem"}
-
-
-def document_problems(app: FastAPI) -> None:
-    """Make the OpenAPI document say what the service really sends on errors.
-
-    FastAPI documents its own 422 body (``HTTPValidationError``); ours is a
-    problem+json with ``errors: [{field, message}]``. Every operation may also
-    answer 503 (database unavailable, with ``Retry-After``), and every operation
-    with a body 413 (the body size limit). Routes declare their other errors.
-    """
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-        )
-        components = schema.setdefault("components", {})
-        schemas = components.setdefault("schemas", {})
-        if "Problem" not in schemas:
-            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(problem.pop("$defs", {}))
-            schemas["Problem"] = problem
-        components.setdefault("securitySchemes", {})["bearer"] = {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An API key: `Authorization: Bearer enr_...`.",
-        }
-        for path_item in schema.get("paths", {}).values():
-            for operation in path_item.values():
-                _document_operation(operation)
-        for unused in ("HTTPValidationError", "ValidationError"):
-            schemas.pop(unused, None)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _problem_entry(status: int) -> dict[str, Any]:
-    return {
-        "description": HTTPStatus(status).phrase,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA_REF}},
-    }
-
-
-def _document_operation(operation: dict[str, Any]) -> None:
-    responses: dict[str, Any] = operation.setdefault("responses", {})
-    if "422" in responses:
-        responses["422"] = _problem_entry(422)
-    if "requestBody" in operation:
-        responses.setdefault("413", _problem_entry(413))
-    unavailable = responses.setdefault("503", _problem_entry(503))
-    unavailable.setdefault("headers", {})["Retry-After"] = {
-        "description": "Seconds to wait before retrying.",
-        "schema": {"type": "integer"},
-    }
-    if "429" in responses:
-        responses["429"].setdefault("headers", {})["Retry-After"] = {
-            "description": "Seconds until the rate limit allows another request.",
-            "schema": {"type": "integer"},
-        }
-    if "401" in responses:
-        operation["security"] = [{"bearer": []}]
-    # An operation that declares problem errors answers them as problem+json only.
-    for status, entry in responses.items():
-        content = entry.get("content", {})
-        if status.startswith(("4", "5")) and PROBLEM_MEDIA_TYPE in content:
-            content.pop("application/json", None)
 
 
 def _unavailable() -> JSONResponse:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -116,8 +116,8 @@ async def get_idempotency(
     request: Request,
     session: SessionDep,
     actor: Annotated[Actor, Depends(get_actor)],
+    key: Annotated[str | None, Header(alias=HEADER)] = None,
 ) -> Idempotency:
-    key = request.headers.get(HEADER)
     if key is None:
         return Idempotency(session, None)
     key = key.strip()

@@ -16,6 +16,7 @@ parsed here; their row parsers refuse such text per row with :func:`unstorable`.
 from __future__ import annotations
 
 import email.message
+import json
 import re
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
@@ -24,6 +25,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+
+from service.core.idempotency import IdempotentReplay
+from service.core.openapi import location_templates
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 TEXT_MESSAGE = "Must not contain NUL (U+0000) or an unpaired surrogate (U+D800–U+DFFF)."
@@ -106,6 +110,29 @@ class CheckedRoute(APIRoute):
             errors = await _text_errors(request, reads_json_body)
             if errors:
                 raise RequestValidationError(errors)
-            return await handler(request)
+            try:
+                response = await handler(request)
+            except IdempotentReplay as replay:
+                response = replay.response()
+            if response.status_code == 201:
+                _locate(request, self.name, response)
+            return response
 
         return checked
+
+
+def _locate(request: Request, operation: str, response: Response) -> None:
+    """``Location`` of a created resource, the path its GET answers at (see ``core.openapi``)."""
+    templates: dict[str, str] | None = getattr(request.app.state, "location_templates", None)
+    if templates is None:
+        templates = location_templates(request.app.openapi())
+        request.app.state.location_templates = templates
+    template = templates.get(operation)
+    if template is None:
+        return
+    try:
+        created = json.loads(bytes(response.body))
+    except ValueError:
+        return
+    if isinstance(created, dict) and isinstance(created.get("id"), str):
+        response.headers["Location"] = template.replace("{id}", created["id"])

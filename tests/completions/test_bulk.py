@@ -163,8 +163,9 @@ CSV_BODY = (
 )
 
 
+@pytest.mark.parametrize("suffix", ["", "/import"])
 async def test_csv_upload_reports_file_line_numbers(
-    client: httpx.AsyncClient, session: AsyncSession
+    client: httpx.AsyncClient, session: AsyncSession, suffix: str
 ) -> None:
     token = await make_key(session, "admin")
     cohort = await in_progress_cohort(session)
@@ -174,7 +175,9 @@ async def test_csv_upload_reports_file_line_numbers(
     data = CSV_BODY.format(passes=passes.id, other=other.id).encode()
 
     r = await client.post(
-        url(cohort.id), files={"file": ("results.csv", data, "text/csv")}, headers=auth(token)
+        url(cohort.id) + suffix,
+        files={"file": ("results.csv", data, "text/csv")},
+        headers=auth(token),
     )
 
     assert r.status_code == 200, r.text
@@ -226,15 +229,21 @@ async def test_csv_with_cnic_only_columns_as_text_body(
         (b"score,attendance\n1,2\n", "enrollment_id or cnic"),
         (b"\xff\xfe\x00bad", "UTF-8"),
         (b"cnic,cnic,score,attendance\n", "twice"),
+        # The applicant importer's cap: a header this wide is not a completion file.
+        (",".join(f"c{i}" for i in range(1001)).encode() + b"\n", "at most 1000"),
     ],
 )
+@pytest.mark.parametrize("suffix", ["", "/import"])
 async def test_bad_csv_file_is_422_naming_file(
-    client: httpx.AsyncClient, session: AsyncSession, data: bytes, message: str
+    client: httpx.AsyncClient, session: AsyncSession, data: bytes, message: str, suffix: str
 ) -> None:
+    """The same rules for a multipart upload to the JSON path and to the CSV-only path."""
     token = await make_key(session, "admin")
     cohort = await in_progress_cohort(session)
     r = await client.post(
-        url(cohort.id), files={"file": ("r.csv", data, "text/csv")}, headers=auth(token)
+        url(cohort.id) + suffix,
+        files={"file": ("r.csv", data, "text/csv")},
+        headers=auth(token),
     )
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == PROBLEM

@@ -22,10 +22,12 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ensure_resource_availability,
     negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    use_after_free,
 )
 
 CHECKS = [
@@ -36,6 +38,8 @@ CHECKS = [
     response_headers_conformance,
 ]
 NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
+# Following the document's links: a resource a 201 announced must then be found.
+STATEFUL_CHECKS = [*CHECKS, ensure_resource_availability, use_after_free]
 
 ROLES = ("admin", "staff", "client", "reporter")
 
@@ -144,6 +148,48 @@ def _run_one(
         return
     except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup is the latter
         report.failures.append(f"{label}: {type(exc).__name__}: {_describe(exc)}"[:3000])
+
+
+def fuzz_stateful(
+    app: FastAPI, token: str, *, scenarios: int, steps: int, seed: int | None = 0
+) -> FuzzReport:
+    """Schemathesis' stateful phase: chains of calls that follow the document's ``links``.
+
+    Each scenario starts at a random operation and feeds ids from each answer
+    (a registered applicant, a created cohort, an enrollment, a certificate
+    code) into the next call, as the links declare.
+    """
+    schema = load_schema(app)
+    report = FuzzReport()
+    headers = {"Authorization": f"Bearer {token}"}
+    base: Any = schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            report.requests += 1
+            status = response.status_code
+            report.by_status[status] = report.by_status.get(status, 0) + 1
+            case.validate_response(response, checks=STATEFUL_CHECKS)
+
+    try:
+        Workflow.run(
+            settings=hypothesis.settings(
+                max_examples=scenarios,
+                stateful_step_count=steps,
+                deadline=None,
+                database=None,
+                derandomize=seed is not None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                verbosity=hypothesis.Verbosity.quiet,
+            )
+        )
+    except (Exception, BaseExceptionGroup) as exc:
+        report.failures.append(f"stateful: {type(exc).__name__}: {_describe(exc)}"[:5000])
+    return report
 
 
 def _describe(exc: BaseException) -> str:

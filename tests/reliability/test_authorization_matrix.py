@@ -82,6 +82,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/enrollments/{enrollment_id}/drop"): STAFF,
     ("POST", "/api/v1/enrollments/{enrollment_id}/complete"): STAFF,
     ("POST", "/api/v1/cohorts/{cohort_id}/completions"): STAFF,
+    ("POST", "/api/v1/cohorts/{cohort_id}/completions/import"): STAFF,
     ("GET", "/certificates/{code}"): PUBLIC,
     ("GET", "/dashboard"): COOKIE,
     ("GET", "/dashboard/login"): COOKIE,
@@ -142,6 +143,9 @@ def _body(method: str, path: str, world: World) -> dict[str, Any]:
     if path == "/api/v1/applicants/import":
         csv = "cnic,full_name\n"
         return {"files": {"file": ("a.csv", io.BytesIO(csv.encode()), "text/csv")}}
+    if path == "/api/v1/cohorts/{cohort_id}/completions/import":
+        csv = f"enrollment_id,score,attendance\n{world.ids['enrollment_id']},80,90\n"
+        return {"files": {"file": ("r.csv", io.BytesIO(csv.encode()), "text/csv")}}
     bodies: dict[str, Any] = {
         "/api/v1/programmes": {"code": unique("p"), "name": "P", "partner": "ZTE"},
         "/api/v1/centres": {"code": unique("c"), "name": "C"},

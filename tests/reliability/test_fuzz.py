@@ -81,3 +81,20 @@ def test_every_operation_as_every_role_answers_as_documented(
     print(fuzzing.summary(report))  # noqa: T201
     assert report.requests > 0
     assert not report.failures, "\n\n".join(report.failures)
+
+
+@pytest.mark.slow
+def test_chains_that_follow_the_links_answer_as_documented(
+    fuzz_target: FuzzTarget, backend: str
+) -> None:
+    """`make fuzz` only: schemathesis' stateful phase, as admin, along the document's links."""
+    if "FUZZ_EXAMPLES" not in os.environ:
+        pytest.skip("the stateful phase runs in `make fuzz`")
+    token = fuzz_target.tokens["admin"]
+    assert token is not None
+    report = fuzzing.fuzz_stateful(
+        fuzz_target.app, token, scenarios=EXAMPLES_PER_OPERATION, steps=10, seed=SEED
+    )
+    print("stateful:", fuzzing.summary(report))  # noqa: T201
+    assert report.requests > 0
+    assert not report.failures, "\n\n".join(report.failures)

@@ -230,3 +230,27 @@ async def test_an_unpaired_surrogate_is_refused_like_nul(
     results = bulk.json()["results"]
     assert [r["status"] for r in results] == ["error", "completed"]
     assert "enrollment_id must not contain NUL or an unpaired surrogate" in results[0]["error"]
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+async def test_deeply_nested_bulk_completion_rows_are_a_422(
+    client: httpx.AsyncClient, session: AsyncSession, depth: int
+) -> None:
+    """Found by an attacker: the endpoint's own json.loads raised RecursionError (500)."""
+    token = await make_key(session, "admin")
+    cohort = await in_progress_cohort(session)
+    content = ("[" * depth + "]" * depth).encode()
+    response = await client.post(
+        f"/api/v1/cohorts/{cohort.id}/completions",
+        content=content,
+        headers={**auth(token), "content-type": "application/json"},
+    )
+    if depth == 500:  # parsed: one row that is not an object
+        assert response.status_code == 200, response.text
+        assert response.json()["results"][0]["status"] == "error"
+        return
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["errors"] == [
+        {"field": "body", "message": "The body is nested too deeply."}
+    ]

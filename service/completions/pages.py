@@ -1,0 +1,80 @@
+"""The certificate verification page: HTML for a browser, printable, no token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from service.completions import service
+from service.core.db import SessionDep
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def wants_html(accept: str | None) -> bool:
+    """True when the client prefers HTML to JSON (a browser); */* alone means JSON."""
+    if not accept:
+        return False
+    html_q = json_q = 0.0
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        if media in ("text/html", "application/xhtml+xml"):
+            html_q = max(html_q, q)
+        elif media in ("application/json", "application/problem+json"):
+            json_q = max(json_q, q)
+    return html_q > 0 and html_q >= json_q
+
+
+def _html(template: str, status: int, **context: Any) -> HTMLResponse:
+    body = _templates.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+
+async def verification_page(session: SessionDep, code: str) -> HTMLResponse:
+    try:
+        record = await service.lookup(session, code)
+    except service.CertificateNotFound:
+        return _html("not_found.html", 404)
+    cert = record.certificate
+    if cert.revoked_at is not None:
+        return _html(
+            "revoked.html",
+            410,
+            code=cert.code,
+            reason=cert.revoked_reason or "",
+            revoked_on=cert.revoked_at.date().isoformat(),
+        )
+    facts = service.verification(record)
+    return _html(
+        "certificate.html",
+        200,
+        c=facts,
+        completed_on=(facts.completed_at or facts.issued_at).strftime("%d %B %Y"),
+    )
