@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.applicants.cli import import_app
 from service.core.config import get_settings
 from service.core.db import Database
+from service.places.cli import places_app
 from service.reports.cli import report_app
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")
+app.add_typer(places_app, name="places")
 
 T = TypeVar("T")
 

@@ -7,6 +7,7 @@ from service.models.base import Base
 from service.models.centre import Centre
 from service.models.certificate import Certificate
 from service.models.cohort import Cohort
+from service.models.district import District, DistrictAlias, PlacesVersion
 from service.models.enrollment import Enrollment
 from service.models.enrollment_event import EnrollmentEvent
 from service.models.idempotency import IdempotencyRecord
@@ -29,9 +30,12 @@ __all__ = [
     "Centre",
     "Certificate",
     "Cohort",
+    "District",
+    "DistrictAlias",
     "Enrollment",
     "EnrollmentEvent",
     "IdempotencyRecord",
+    "PlacesVersion",
     "Programme",
     "ReportApplicantProgramme",
     "ReportBreakdownCount",
