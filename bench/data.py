@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 PROVINCES = ("punjab", "sindh", "kp", "balochistan", "ict", "gb", "ajk")
-DISTRICTS = ("Lahore", "Karachi", "Peshawar", "Quetta", "Islamabad", "Gilgit", "Muzaffarabad")
+DISTRICTS = ("Lahore", "Karachi South", "Peshawar", "Quetta", "Islamabad", "Gilgit", "Muzaffarabad")
 GENDERS = ("female", "male", "female", "male", "transgender")
 EDUCATION = ("matric", "intermediate", "bachelor", "master", "phd", "primary", "none")
 

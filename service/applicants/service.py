@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import places
 from service.applicants import repository
 from service.applicants.access import can_read, get_readable
 from service.applicants.schemas import ApplicantCreate, ApplicantRead, ApplicantUpdate
@@ -34,6 +35,7 @@ async def register(session: AsyncSession, actor: Actor, data: ApplicantCreate) -
     waits for the first to commit, then inserts nothing) without a pre-check
     query or a savepoint on the hot path.
     """
+    district = await places.resolve(session, district=data.district, province=data.province)
     now = utcnow()
     row = await repository.insert_unless_registered(
         session,
@@ -46,7 +48,7 @@ async def register(session: AsyncSession, actor: Actor, data: ApplicantCreate) -
             "email": data.email,
             "phone": data.phone,
             "province": data.province.value,
-            "district": data.district,
+            "district": district,
             "education_level": data.education_level.value,
             "consent_at": now,
             "created_at": now,
@@ -68,7 +70,8 @@ async def update_contact(
 ) -> Applicant:
     """Change contact fields; identity fields are refused by the schema."""
     applicant = await get_readable(session, actor, applicant_id)
-    changes = {k: v for k, v in data.changes().items() if getattr(applicant, k) != v}
+    sent = await places.resolve_update(session, data.changes(), stored=applicant)
+    changes = {k: v for k, v in sent.items() if getattr(applicant, k) != v}
     if changes:
         for name, value in changes.items():
             setattr(applicant, name, value)

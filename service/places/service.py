@@ -7,7 +7,7 @@ import binascii
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,46 +47,79 @@ async def resolve(session: AsyncSession, *, district: str, province: str | None)
     return found.name
 
 
-RowT = TypeVar("RowT")
+class PlaceRow(Protocol):
+    """A record with a district and a province (a CSV row, a stored applicant)."""
+
+    district: str
+
+    @property
+    def province(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class RowProblem:
-    line: int
-    field: str
-    message: str
+class StoredPlace(Protocol):
+    @property
+    def district(self) -> str: ...
+
+    @property
+    def province(self) -> str: ...
+
+
+async def resolve_update(
+    session: AsyncSession, sent: dict[str, Any], *, stored: StoredPlace
+) -> dict[str, Any]:
+    """``sent`` (a PATCH's fields) with ``district`` canonical when district or province is sent.
+
+    The pair is checked with the stored value of the one not sent: a new
+    province must contain the stored district, a new district must lie in the
+    stored province.
+    """
+    if "district" not in sent and "province" not in sent:
+        return sent
+    district = await resolve(
+        session,
+        district=sent.get("district", stored.district),
+        province=sent.get("province", stored.province),
+    )
+    return {**sent, "district": district}
+
+
+RowT = TypeVar("RowT", bound=PlaceRow)
 
 
 async def resolve_rows(
     session: AsyncSession,
     rows: Sequence[tuple[int, RowT]],
-    place_of: Callable[[RowT], tuple[str, str | None]],
-) -> tuple[list[tuple[int, RowT, str]], list[RowProblem]]:
-    """:func:`resolve` for a batch of CSV rows: (line, row, canonical name) and row errors.
+    add_error: Callable[[int, str, str], None],
+) -> list[tuple[int, RowT]]:
+    """:func:`resolve` for a batch of CSV rows (line, row).
 
-    One index for the batch; the version is read at most once, and only when
-    some row missed.
+    Returns the rows whose district matched, each with ``district`` set to the
+    canonical name; every other row is reported with ``add_error(line, field,
+    message)``. One index for the batch: the version row is read at most once,
+    and only when some row missed.
     """
     index: Index = await cache.current(session)
-    matched: list[tuple[int, RowT, str]] = []
-    problems: list[RowProblem] = []
+    matched: list[tuple[int, RowT]] = []
     missed: list[tuple[int, RowT]] = []
     for line, row in rows:
-        found = index.match(*place_of(row))
+        found = index.match(row.district, row.province)
         if isinstance(found, Place):
-            matched.append((line, row, found.name))
+            row.district = found.name
+            matched.append((line, row))
         else:
             missed.append((line, row))
     if missed:
         index = await cache.refreshed(session)
         for line, row in missed:
-            found = index.match(*place_of(row))
+            found = index.match(row.district, row.province)
             if isinstance(found, Place):
-                matched.append((line, row, found.name))
+                row.district = found.name
+                matched.append((line, row))
             else:
-                problems.extend(RowProblem(line, e.field, e.message) for e in found.errors)
+                for error in found.errors:
+                    add_error(line, error.field, error.message)
         matched.sort(key=lambda m: m[0])
-    return matched, problems
+    return matched
 
 
 # --- reading and extending the list -----------------------------------------------
