@@ -46,6 +46,9 @@ class Unmatched:
 class Index:
     places: dict[str, Place] = field(default_factory=dict)
     by_key: dict[str, set[str]] = field(default_factory=dict)
+    # Spellings exactly as listed ("Lahore") → by_key's entry: most requests send one
+    # of these, and skip normalising.
+    exact: dict[str, set[str]] = field(default_factory=dict)
     # Spellings as words, for the fuzzy search: words → district codes.
     choices: dict[str, set[str]] = field(default_factory=dict)
 
@@ -59,11 +62,18 @@ class Index:
                 if k:
                     index.by_key.setdefault(k, set()).add(place.code)
                     index.choices.setdefault(words(spelling), set()).add(place.code)
+        for place in index.places.values():
+            for spelling in place.spellings():
+                if key(spelling):
+                    index.exact[spelling] = index.by_key[key(spelling)]
         return index
 
     def lookup(self, text: str) -> list[Place]:
         """Every district ``text`` names exactly (normally zero or one)."""
-        return [self.places[c] for c in sorted(self.by_key.get(key(text), ()))]
+        codes = self.exact.get(text)
+        if codes is None:
+            codes = self.by_key.get(key(text), set())
+        return [self.places[c] for c in sorted(codes)]
 
     def match(self, text: str, province: str | None) -> Place | Unmatched:
         """The one district ``text`` names (in ``province`` when given), or why not."""

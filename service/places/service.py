@@ -189,8 +189,9 @@ async def create(session: AsyncSession, data: DistrictCreate) -> DistrictRead:
     district = District(
         code=data.code, name=data.name, name_ur=data.name_ur, province=data.province.value
     )
-    await repository.add(session, district, data.aliases)
-    return _read(district, list(data.aliases))
+    aliases = list(dict.fromkeys(data.aliases))
+    await repository.add(session, district, aliases)
+    return _read(district, aliases)
 
 
 async def add_aliases(session: AsyncSession, code: str, data: DistrictUpdate) -> DistrictRead:

@@ -99,7 +99,7 @@ async def test_admin_adds_a_district_then_registration_accepts_it(
         "name": "Kot Momin",
         "name_ur": "کوٹ مومن",
         "province": "Punjab",
-        "aliases": ["Kotmomin", "KTM"],
+        "aliases": ["Kotmomin", "KTM", "KTM"],
     }
     r = await client.post(URL, json=body, headers=admin)
     assert r.status_code == 201, r.text
