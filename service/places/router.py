@@ -46,12 +46,12 @@ async def create_district(
 
 
 @router.patch(
-    "/districts/{code}",
+    "/districts/{district_code}",
     response_model=DistrictRead,
     responses=problem_responses(401, 403, 404, 409, 413, 422),
 )
 async def add_district_aliases(
-    code: str, body: DistrictUpdate, session: SessionDep, _actor: AdminActor
+    district_code: str, body: DistrictUpdate, session: SessionDep, _actor: AdminActor
 ) -> DistrictRead:
     """Add spellings to a district (admin)."""
-    return await service.add_aliases(session, code, body)
+    return await service.add_aliases(session, district_code, body)
