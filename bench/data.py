@@ -18,7 +18,7 @@ from typing import Any
 from service.applicants.schemas import REGISTRATION_FIELDS, STORED_FIELDS
 
 PROVINCES = ("punjab", "sindh", "kp", "balochistan", "ict", "gb", "ajk")
-DISTRICTS = ("Lahore", "Karachi", "Peshawar", "Quetta", "Islamabad", "Gilgit", "Muzaffarabad")
+DISTRICTS = ("Lahore", "Karachi South", "Peshawar", "Quetta", "Islamabad", "Gilgit", "Muzaffarabad")
 GENDERS = ("female", "male", "female", "male", "transgender")
 EDUCATION = ("matric", "intermediate", "bachelor", "master", "phd", "primary", "none")
 

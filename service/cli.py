@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.applicants.cli import import_app
 from service.core.config import get_settings
 from service.core.runner import run_with_session
+from service.places.cli import places_app
 from service.reports.cli import report_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")
+app.add_typer(places_app, name="places")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,6 +30,7 @@ from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
 from service.health import router as health_router
 from service.housekeeping import purge, run_periodically
+from service.places.router import router as places_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
 
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(applicants_router)
+    app.include_router(places_router)
     app.include_router(cohorts_router)
     app.include_router(enrollments_router)
     app.include_router(reports_router)

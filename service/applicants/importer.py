@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import places
 from service.applicants import repository
 from service.applicants.normalise import same_name
 from service.applicants.schemas import (
@@ -253,6 +254,7 @@ async def _apply(
     key_id: str | None,
     now: datetime,
 ) -> None:
+    batch = await places.resolve_rows(session, batch, report.add_error)
     if not batch:
         return
     for attempt in range(_RETRIES):

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import places
 from service.applicants import repository
 from service.applicants.access import get_readable, may_read
 from service.applicants.normalise import same_name
@@ -44,6 +45,9 @@ async def register(
     waits for the first to commit, then inserts nothing) without a pre-check
     query or a savepoint on the hot path.
     """
+    district = await places.resolve(session, district=data.district, province=data.province)
+    if district != data.district:
+        data = data.model_copy(update={"district": district})
     now = utcnow()
     values = repository.new_row(data, key_id=actor.key_id, now=now)
     row = await repository.insert_unless_registered(session, values)
@@ -100,7 +104,8 @@ async def update_contact(
 ) -> Applicant:
     """Change contact fields; identity fields are refused by the schema."""
     applicant = await get_readable(session, actor, applicant_id)
-    changes = {k: v for k, v in data.changes().items() if getattr(applicant, k) != v}
+    sent = await places.resolve_update(session, data.changes(), stored=applicant)
+    changes = {k: v for k, v in sent.items() if getattr(applicant, k) != v}
     if changes:
         for name, value in changes.items():
             setattr(applicant, name, value)

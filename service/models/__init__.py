@@ -10,6 +10,7 @@ from service.models.centre import Centre
 from service.models.certificate import Certificate
 from service.models.cohort import Cohort
 from service.models.dashboard_session import DashboardSession
+from service.models.district import District, DistrictAlias, PlacesVersion
 from service.models.enrollment import Enrollment
 from service.models.enrollment_event import EnrollmentEvent
 from service.models.idempotency import IdempotencyRecord
@@ -36,9 +37,12 @@ __all__ = [
     "Certificate",
     "Cohort",
     "DashboardSession",
+    "District",
+    "DistrictAlias",
     "Enrollment",
     "EnrollmentEvent",
     "IdempotencyRecord",
+    "PlacesVersion",
     "Programme",
     "ReportApplicantProgramme",
     "ReportBreakdownCount",

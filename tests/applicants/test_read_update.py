@@ -197,17 +197,17 @@ async def test_patch_scoping(client: httpx.AsyncClient, session: AsyncSession) -
     other = await make_key(session, "client")
     created = (await register(client, owner)).json()
     path = f"{URL}/{created['id']}"
-    r = await client.patch(path, json={"district": "Quetta"}, headers=auth(other))
+    r = await client.patch(path, json={"district": "Okara"}, headers=auth(other))
     assert r.status_code == 404
     reporter = await make_key(session, "reporter")
     assert (
-        await client.patch(path, json={"district": "Quetta"}, headers=auth(reporter))
+        await client.patch(path, json={"district": "Okara"}, headers=auth(reporter))
     ).status_code == 403
-    assert (await client.patch(path, json={"district": "Quetta"})).status_code == 401
+    assert (await client.patch(path, json={"district": "Okara"})).status_code == 401
     staff = await make_key(session, "staff")
-    r = await client.patch(path, json={"district": "Quetta"}, headers=auth(staff))
+    r = await client.patch(path, json={"district": "Okara"}, headers=auth(staff))
     assert r.status_code == 200
-    assert r.json()["district"] == "Quetta"
+    assert r.json()["district"] == "Okara"
     unknown = await client.patch(f"{URL}/nope", json={"district": "Q"}, headers=auth(staff))
     assert unknown.status_code == 404
 

@@ -67,6 +67,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/api/v1/applicants/{applicant_id}"): REGISTRAR,
     ("POST", "/api/v1/applicants/{applicant_id}/identity"): ADMIN,
     ("GET", "/api/v1/applicants/{applicant_id}/enrollments"): REGISTRAR,
+    ("GET", "/api/v1/districts"): ALL,
+    ("POST", "/api/v1/districts"): ADMIN,
+    ("PATCH", "/api/v1/districts/{district_code}"): ADMIN,
     ("POST", "/api/v1/cohorts"): STAFF,
     ("GET", "/api/v1/cohorts"): REGISTRAR,
     ("GET", "/api/v1/cohorts/{cohort_id}"): REGISTRAR,
@@ -131,6 +134,7 @@ async def world(session: AsyncSession) -> World:
             "enrollment_id": enrollment.id,
             "centre_id": isb.id,
             "code": certificate.code,
+            "district_code": "pb-lahore",
         },
     )
 
@@ -178,6 +182,13 @@ def _body(method: str, path: str, world: World) -> dict[str, Any]:
             {"enrollment_id": world.ids["enrollment_id"], "score": 80, "attendance": 90}
         ],
         "/api/v1/certificates/{code}/revoke": {"reason": "test"},
+        "/api/v1/districts": {
+            "code": unique("pb-new"),
+            "name": unique("Newpur"),
+            "name_ur": "نیا ضلع",
+            "province": "punjab",
+        },
+        "/api/v1/districts/{district_code}": {"aliases": [unique("Lahore-alias")]},
     }
     return {"json": bodies[path]} if path in bodies else {}
 
