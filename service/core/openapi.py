@@ -19,6 +19,7 @@ a product. FastAPI's output is post-processed here, once, for every operation:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -166,19 +167,26 @@ def _optional_body(operation: dict[str, Any]) -> None:
 def location_templates(document: dict[str, Any]) -> dict[str, str]:
     """operationId of each create (201) → the path of the resource it creates, ``{id}`` to fill.
 
-    The resource's path is the GET with one path parameter answering the same schema.
+    The resource's path is the GET with one path parameter answering the same schema or,
+    failing that, the GET one path parameter below the create's own path (``POST
+    /applicants`` answers ``ApplicantRegistered``, read back at ``GET /applicants/{id}``).
     """
     readers = {}
+    below: dict[str, str] = {}
     for path, method, operation in _operations(document):
         ref = _success_ref(operation, "200")
         names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
         if method == "get" and ref and len(names) == 1:
-            readers[ref] = path.replace(f"{{{names[0]}}}", "{id}")
+            template = path.replace(f"{{{names[0]}}}", "{id}")
+            readers[ref] = template
+            below[template.removesuffix("/{id}")] = template
     templates = {}
-    for _path, _method, operation in _operations(document):
+    for path, _method, operation in _operations(document):
         ref = _success_ref(operation, "201")
         if ref in readers:
             templates[operation["operationId"]] = readers[ref]
+        elif ref and path in below:
+            templates[operation["operationId"]] = below[path]
     return templates
 
 
@@ -269,8 +277,9 @@ def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resource(schema_name: str) -> str:
-    """``ApplicantRead`` → ``applicant``: the path parameter ``applicant_id`` takes its ``id``."""
-    return schema_name.removesuffix("Read").lower()
+    """``ApplicantRead`` (or ``ApplicantRegistered``, a registration's answer) → ``applicant``:
+    the path parameter ``applicant_id`` takes its ``id``."""
+    return re.sub(r"(Read|Registered)$", "", schema_name).lower()
 
 
 def _parameter_value(parameter: str, resource: str, properties: dict[str, Any]) -> str | None:

@@ -188,6 +188,27 @@ async def test_the_whole_lifecycle_through_the_generated_client(partner: Partner
     )
     assert [x.id for x in found.parsed.items] == [applicant.id]
     assert (await p.get_applicant(applicant.id, client=reporter)).status_code == 403
+    correction = m.IdentityCorrection.from_dict({"gender": "male", "reason": "Mistyped"})
+    assert (
+        await p.correct_identity(applicant.id, client=staff, body=correction)
+    ).status_code == 403
+    corrected = await p.correct_identity(applicant.id, client=admin, body=correction)
+    assert (corrected.status_code, corrected.parsed.gender) == (200, m.Gender.MALE)
+
+    # Districts: the reference list, and an admin adding a district and an alias.
+    districts = await p.list_districts(client=client, province=m.Province.ICT)
+    assert [d.name for d in districts.parsed.items] == ["Islamabad"]
+    district = m.DistrictCreate.from_dict(
+        {"code": unique("pb-new"), "name": unique("Newabad"), "name_ur": "نیا آباد",
+         "province": "punjab"}
+    )  # fmt: skip
+    assert (await p.create_district(client=staff, body=district)).status_code == 403
+    made = await p.create_district(client=admin, body=district)
+    assert made.status_code == 201, made.content
+    alias = m.DistrictUpdate.from_dict({"aliases": [unique("Nayabad")]})
+    added = await p.add_district_aliases(district.code, client=admin, body=alias)
+    assert added.status_code == 200, added.content
+    assert alias.aliases[0] in added.parsed.aliases
 
     # Import three more (staff): a CSV file as a multipart part.
     cnics = [random_cnic() for _ in range(3)]
