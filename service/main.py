@@ -24,6 +24,7 @@ from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
 from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
+from service.events.router import router as events_router
 from service.health import router as health_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
@@ -120,4 +121,5 @@ def create_app(
     install_metrics(app)
     app.include_router(completions_router)
     app.include_router(certificates_router)
+    app.include_router(events_router)
     return app

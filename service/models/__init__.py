@@ -9,6 +9,7 @@ from service.models.certificate import Certificate
 from service.models.cohort import Cohort
 from service.models.enrollment import Enrollment
 from service.models.enrollment_event import EnrollmentEvent
+from service.models.event import Event
 from service.models.idempotency import IdempotencyRecord
 from service.models.programme import Programme
 from service.models.report_applicant_programme import ReportApplicantProgramme
@@ -21,6 +22,7 @@ from service.models.report_target_count import ReportTargetCount
 from service.models.report_target_daily import ReportTargetDaily
 from service.models.report_target_member import ReportTargetMember
 from service.models.target import Target, target_programmes
+from service.models.webhook import Webhook, WebhookDelivery, WebhookFanout
 
 __all__ = [
     "ApiKey",
@@ -31,6 +33,7 @@ __all__ = [
     "Cohort",
     "Enrollment",
     "EnrollmentEvent",
+    "Event",
     "IdempotencyRecord",
     "Programme",
     "ReportApplicantProgramme",
@@ -43,6 +46,9 @@ __all__ = [
     "ReportTargetDaily",
     "ReportTargetMember",
     "Target",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookFanout",
     "api_key_centres",
     "target_programmes",
 ]

@@ -94,6 +94,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/reports/completions"): REPORT,
     ("GET", "/api/v1/reports/completions.csv"): REPORT,
     ("GET", "/metrics"): REPORT,
+    ("GET", "/api/v1/events"): ALL,
 }
 
 

@@ -1,0 +1,125 @@
+"""Every SQL statement about events, and the commit-order horizon of the feed.
+
+Commit order without a global lock. On PostgreSQL every event row carries the
+id of the transaction that wrote it (``xid``, from ``pg_current_xact_id()``) and
+a sequence number. A reader first takes the *horizon*: the oldest transaction
+still running (``pg_snapshot_xmin(pg_current_snapshot())``). Every transaction
+below it has finished, so every event with ``xid < horizon`` that will ever
+exist is already visible, and events appear to readers only in ``(xid, seq)``
+order: a cursor ``(xid, seq)`` never has an event appear behind it later.
+Events of transactions still running (or younger) wait for a later poll.
+On SQLite writers are serialised by the database lock, so ``seq`` alone is
+commit order (``xid`` is 0 and the horizon is unbounded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, or_, select, text, true, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.models import ApiKey, Event
+
+Position = tuple[int, int]
+START: Position = (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Horizon:
+    """Events below ``xmin`` (or of the reader's own transaction) are final; None: no bound."""
+
+    xmin: int | None
+    own_xid: int | None
+
+    def clause(self) -> ColumnElement[bool]:
+        if self.xmin is None:
+            return true()
+        below = Event.xid < self.xmin
+        # The reader's own uncommitted writes (a test's single transaction).
+        return below if self.own_xid is None else or_(below, Event.xid == self.own_xid)
+
+
+_PG_HORIZON = text(
+    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, "
+    "pg_current_xact_id_if_assigned()::text::bigint AS own"
+)
+
+
+async def horizon(session: AsyncSession) -> Horizon:
+    if session.get_bind().dialect.name != "postgresql":
+        return Horizon(None, None)
+    row = (await session.execute(_PG_HORIZON)).one()
+    return Horizon(int(row.xmin), None if row.own is None else int(row.own))
+
+
+def after(position: Position) -> ColumnElement[bool]:
+    return tuple_(Event.xid, Event.seq) > tuple_(position[0], position[1])
+
+
+def columns() -> Any:
+    return select(Event.seq, Event.xid, Event.id, Event.type, Event.occurred_at, Event.data)
+
+
+async def page(
+    session: AsyncSession,
+    bound: Horizon,
+    start: Position,
+    where: Sequence[ColumnElement[bool]],
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """Final events after ``start`` matching ``where``, in commit order."""
+    stmt = (
+        columns()
+        .where(after(start), bound.clause(), Event.webhook_id.is_(None), *where)
+        .order_by(Event.xid, Event.seq)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).all()
+
+
+async def last_final(session: AsyncSession, bound: Horizon) -> Position | None:
+    """The newest final event's position: a reader may move its cursor up to it."""
+    row = (
+        await session.execute(
+            select(Event.xid, Event.seq)
+            .where(bound.clause())
+            .order_by(Event.xid.desc(), Event.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (int(row.xid), int(row.seq))
+
+
+async def since(
+    session: AsyncSession, instant: datetime, where: Sequence[ColumnElement[bool]], bound: Horizon
+) -> Sequence[int]:
+    """``seq`` of every final feed event at or after ``instant`` matching ``where``."""
+    stmt = (
+        select(Event.seq)
+        .where(
+            Event.occurred_at >= instant,
+            bound.clause(),
+            Event.webhook_id.is_(None),
+            *where,
+        )
+        .order_by(Event.xid, Event.seq)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def key_secret(session: AsyncSession, key_id: str) -> str | None:
+    """The reading key's secret material for pseudonyms (its token hash)."""
+    found: str | None = await session.scalar(select(ApiKey.token_hash).where(ApiKey.id == key_id))
+    return found
+
+
+async def by_seqs(session: AsyncSession, seqs: Sequence[int]) -> Sequence[Row[Any]]:
+    return (await session.execute(columns().where(Event.seq.in_(list(seqs))))).all()
+
+
+def in_range(start: Position, end: Position) -> ColumnElement[bool]:
+    return and_(after(start), tuple_(Event.xid, Event.seq) <= tuple_(end[0], end[1]))
