@@ -28,6 +28,8 @@ from service.events.router import router as events_router
 from service.health import router as health_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
+from service.webhooks.router import router as webhooks_router
+from service.webhooks.runner import background_dispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        # Webhook delivery: a dispatcher per server process (ENROLL_DISPATCHER=off: none).
+        async with background_dispatcher(db, enabled=database is None):
+            yield
         for owned_db in owned:
             await owned_db.dispose()
 
@@ -122,4 +126,5 @@ def create_app(
     app.include_router(completions_router)
     app.include_router(certificates_router)
     app.include_router(events_router)
+    app.include_router(webhooks_router)
     return app

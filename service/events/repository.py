@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, or_, select, text, true, tuple_
+from sqlalchemy import ColumnElement, Row, or_, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import ApiKey, Event
@@ -121,5 +121,5 @@ async def by_seqs(session: AsyncSession, seqs: Sequence[int]) -> Sequence[Row[An
     return (await session.execute(columns().where(Event.seq.in_(list(seqs))))).all()
 
 
-def in_range(start: Position, end: Position) -> ColumnElement[bool]:
-    return and_(after(start), tuple_(Event.xid, Event.seq) <= tuple_(end[0], end[1]))
+def up_to(end: Position) -> ColumnElement[bool]:
+    return tuple_(Event.xid, Event.seq) <= tuple_(end[0], end[1])
