@@ -36,7 +36,7 @@ def receiver(**kwargs: Any) -> Iterator[Receiver]:
     state = Receiver(**kwargs)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
             state.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
