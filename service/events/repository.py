@@ -3,8 +3,9 @@
 Commit order without a global lock. On PostgreSQL every event row carries the
 id of the transaction that wrote it (``xid``, from ``pg_current_xact_id()``) and
 a sequence number. A reader first takes the *horizon*: the oldest transaction
-still running (``pg_snapshot_xmin(pg_current_snapshot())``). Every transaction
-below it has finished, so every event with ``xid < horizon`` that will ever
+of this database still running (``pg_current_snapshot()``'s in-progress list,
+less the transactions ``pg_stat_activity`` places in other databases). Every
+transaction below it has finished, so every event with ``xid < horizon`` that will ever
 exist is already visible, and events appear to readers only in ``(xid, seq)``
 order: a cursor ``(xid, seq)`` never has an event appear behind it later.
 Events of transactions still running (or younger) wait for a later poll.
@@ -43,9 +44,24 @@ class Horizon:
         return below if self.own_xid is None else or_(below, Event.xid == self.own_xid)
 
 
+# The oldest transaction of this database still running, from one snapshot: xids
+# below the snapshot's xmax and not in its in-progress list have finished; of the
+# in-progress ones, those pg_stat_activity shows in *another* database are ignored
+# (xids are cluster-wide: a long transaction next door must not stall this feed).
+# An in-progress xid whose database is not visible to this role is kept: safe.
 _PG_HORIZON = text(
-    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, "
-    "pg_current_xact_id_if_assigned()::text::bigint AS own"
+    """
+    SELECT least(
+        pg_snapshot_xmax(s.snap)::text::bigint,
+        (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snap) AS x
+          WHERE (x::text::bigint % 4294967296) NOT IN (
+            SELECT a.backend_xid::text::bigint FROM pg_stat_activity AS a
+             WHERE a.backend_xid IS NOT NULL
+               AND a.datname IS DISTINCT FROM current_database()))
+    ) AS xmin,
+    pg_current_xact_id_if_assigned()::text::bigint AS own
+    FROM (SELECT pg_current_snapshot() AS snap) AS s
+    """
 )
 
 

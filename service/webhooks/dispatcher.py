@@ -34,6 +34,7 @@ from service.events import repository as events_repo
 from service.events.schemas import EventRead
 from service.events.service import filters
 from service.events.visibility import present
+from service.models import Event
 from service.webhooks import metrics, repository, signing
 from service.webhooks.config import WebhookSettings
 from service.webhooks.repository import Owner
@@ -118,6 +119,8 @@ class Dispatcher:
                     continue
                 where = [
                     events_repo.up_to(end),
+                    # An endpoint gets what happens from its creation on (replay: earlier).
+                    Event.occurred_at >= endpoint.created_at,
                     *filters(owner.actor, json.loads(endpoint.events)),
                 ]
                 rows = await events_repo.page(session, bound, start, where, FANOUT_BATCH)
