@@ -117,7 +117,7 @@ async def since(
     stmt = (
         select(Event.seq)
         .where(
-            Event.occurred_at >= instant,
+            occurred_since(instant),
             bound.clause(),
             Event.webhook_id.is_(None),
             *where,
@@ -135,6 +135,10 @@ async def key_secret(session: AsyncSession, key_id: str) -> str | None:
 
 async def by_seqs(session: AsyncSession, seqs: Sequence[int]) -> Sequence[Row[Any]]:
     return (await session.execute(columns().where(Event.seq.in_(list(seqs))))).all()
+
+
+def occurred_since(instant: datetime) -> ColumnElement[bool]:
+    return Event.occurred_at >= instant
 
 
 def up_to(end: Position) -> ColumnElement[bool]:

@@ -34,7 +34,6 @@ from service.events import repository as events_repo
 from service.events.schemas import EventRead
 from service.events.service import filters
 from service.events.visibility import present
-from service.models import Event
 from service.webhooks import metrics, repository, signing
 from service.webhooks.config import WebhookSettings
 from service.webhooks.repository import Owner
@@ -83,6 +82,7 @@ class Dispatcher:
             max_connections=max(self.settings.webhook_batch_size, 10),
         )
         self._per_endpoint: dict[str, asyncio.Semaphore] = {}
+        self.failed_rounds = 0  # rounds lost to a database outage (observability, tests)
         self._last_prune = 0.0
 
     async def close(self) -> None:
@@ -120,7 +120,7 @@ class Dispatcher:
                 where = [
                     events_repo.up_to(end),
                     # An endpoint gets what happens from its creation on (replay: earlier).
-                    Event.occurred_at >= endpoint.created_at,
+                    events_repo.occurred_since(endpoint.created_at),
                     *filters(owner.actor, json.loads(endpoint.events)),
                 ]
                 rows = await events_repo.page(session, bound, start, where, FANOUT_BATCH)
@@ -274,6 +274,8 @@ class Dispatcher:
                 await self._observe()
                 wait = poll
             except (SQLAlchemyError, OSError) as exc:
+                self.failed_rounds += 1
+                metrics.DISPATCHER_OUTAGES.inc()
                 logger.warning(
                     "dispatcher: database unavailable (%s); retrying", type(exc).__name__
                 )

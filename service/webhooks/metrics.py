@@ -18,3 +18,7 @@ OLDEST_PENDING = Gauge(
     "Age of the oldest delivery not yet delivered (0 when none).",
     multiprocess_mode="max",
 )
+DISPATCHER_OUTAGES = Counter(
+    "enroll_dispatcher_database_errors_total",
+    "Dispatcher rounds lost to an unreachable database (it backs off and resumes).",
+)
