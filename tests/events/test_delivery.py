@@ -402,3 +402,36 @@ async def test_revoked_key_stops_its_endpoint(
         await session.execute(update(Webhook).where(Webhook.id == hook["id"]).values(enabled=False))
         await dispatcher().run_once()
         assert rx.received == []
+
+
+async def test_retention_prunes_finished_deliveries_and_keeps_events(
+    client: httpx.AsyncClient, session: AsyncSession, dispatcher: MakeDispatcher
+) -> None:
+    token = await make_key(session, "client")
+    clock = ManualClock()
+    with receiver() as rx:
+        hook = await subscribe(client, token, rx.url, ["applicant.registered"])
+        await register(client, token)
+        d = dispatcher(clock=clock)
+        await d.run_once()
+    assert [r.status for r in await deliveries(session, hook["id"])] == ["succeeded"]
+    clock.advance(29 * 86400)
+    assert await d.prune() == 0
+    clock.advance(2 * 86400)
+    assert await d.prune() == 1
+    assert await deliveries(session, hook["id"]) == []
+    feed = await client.get("/api/v1/events", headers=auth(token))
+    assert [e["type"] for e in feed.json()["items"]] == ["applicant.registered"]
+
+
+async def test_outbox_metrics_are_exported(
+    client: httpx.AsyncClient, session: AsyncSession, dispatcher: MakeDispatcher
+) -> None:
+    token = await make_key(session, "client")
+    with receiver() as rx:
+        await subscribe(client, token, rx.url, ["applicant.registered"])
+        await register(client, token)
+        await dispatcher().run_once()
+    r = await client.get("/metrics", headers=auth(await make_key(session, "admin")))
+    assert 'enroll_webhook_deliveries_total{outcome="succeeded"}' in r.text
+    assert "enroll_events_dispatched_total" in r.text

@@ -201,3 +201,31 @@ async def test_bad_input_is_422_naming_the_field(
 async def test_needs_a_token(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/events")
     assert r.status_code == 401
+
+
+async def test_emit_is_one_call_and_follows_visibility(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    from service.events import emit
+    from tests.factories import centre, make_applicant
+
+    isb = await centre(session, "isb-gitc")
+    applicant = await make_applicant(session)
+    emit(
+        session,
+        "attendance.at_risk",
+        {"applicant_id": applicant.id, "percent": 62.5},
+        centre_id=isb.id,
+    )
+    await session.flush()
+    ours = await make_key(session, "staff", centres=["isb-gitc"])
+    theirs = await make_key(session, "staff", centres=["online"])
+    got, _ = await read_all(client, ours, types="attendance.*")
+    assert [(e["type"], e["data"]) for e in got] == [
+        ("attendance.at_risk", {"applicant_id": applicant.id, "percent": 62.5})
+    ]
+    assert (await read_all(client, theirs, types="attendance.*"))[0] == []
+    with pytest.raises(ValueError, match="cnic"):
+        emit(session, "applicant.linked", {"applicant_id": applicant.id, "cnic": "x"})
+    with pytest.raises(ValueError, match="unknown event type"):
+        emit(session, "applicant.teleported", {})
