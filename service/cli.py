@@ -125,6 +125,24 @@ def serve(
     )
 
 
+@app.command("worker")
+def worker() -> None:
+    """A standalone webhook dispatcher (any number may run at once); stops on SIGTERM."""
+    import asyncio
+
+    from service.core.db import Database
+    from service.webhooks.runner import run_worker
+
+    async def main() -> None:
+        db = Database.from_url(get_settings().database_url)
+        try:
+            await run_worker(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()

@@ -28,11 +28,14 @@ from service.core.observability import RequestContextMiddleware
 from service.core.openapi import install_openapi, operation_id
 from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
+from service.events.router import router as events_router
 from service.health import router as health_router
 from service.housekeeping import purge, run_periodically
 from service.places.router import router as places_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
+from service.webhooks.router import router as webhooks_router
+from service.webhooks.runner import background_dispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +89,9 @@ def create_app(
             housekeeping = asyncio.create_task(
                 run_periodically(task, interval=settings.purge_interval_seconds)
             )
-        yield
+        # Webhook delivery: a dispatcher per server process (ENROLL_DISPATCHER=off: none).
+        async with background_dispatcher(db, enabled=database is None):
+            yield
         if housekeeping is not None:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -143,4 +148,6 @@ def create_app(
     install_metrics(app)
     app.include_router(completions_router)
     app.include_router(certificates_router)
+    app.include_router(events_router)
+    app.include_router(webhooks_router)
     return app

@@ -25,6 +25,7 @@ from service.applicants import repository
 from service.applicants.access import get_readable
 from service.applicants.schemas import IdentityCorrection
 from service.core.auth import Actor
+from service.events import emit
 from service.models import Applicant, ApplicantEvent
 from service.models.applicant_event import ApplicantEventType
 from service.models.base import utcnow
@@ -83,5 +84,7 @@ async def correct(
             old_fingerprint=fingerprint(secret, applicant.id, old),
         ),
     )
+    # The outbox: thin, without the reason (free text) or any old value.
+    emit(session, "applicant.identity_corrected", {"applicant_id": applicant.id}, at=now)
     await session.flush()
     return applicant

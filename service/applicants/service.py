@@ -14,6 +14,7 @@ from service.applicants.normalise import same_name
 from service.applicants.schemas import ApplicantCreate, ApplicantRegistered, ApplicantUpdate
 from service.core.auth import Actor
 from service.core.errors import Conflict
+from service.events import emit
 from service.models import Applicant, ApplicantEvent
 from service.models.applicant_event import ApplicantEventType
 from service.models.base import utcnow
@@ -92,6 +93,7 @@ async def _link(session: AsyncSession, actor: Actor, applicant: Applicant, now: 
                 consent_at=now,
             ),
         )
+        emit(session, "applicant.linked", {"applicant_id": applicant.id}, at=now)
         await session.flush()
 
 

@@ -79,12 +79,21 @@ class MissingSecret(RuntimeError):
     """The database has no pseudonym secret: it was not made by the migrations."""
 
 
-async def pseudonyms_for(session: AsyncSession, key_id: str) -> Pseudonyms:
-    """The pseudonyms of the API key ``key_id``."""
+async def server_secret(session: AsyncSession) -> bytes:
+    """This database's pseudonym secret (see the module's docstring)."""
     server = await session.scalar(
         select(ServerSecret.value).where(ServerSecret.name == SECRET_NAME)
     )
     if server is None:
         raise MissingSecret("server_secrets has no 'pseudonyms' row; run the migrations")
-    key_secret = hmac.new(bytes.fromhex(server), key_id.encode(), hashlib.sha256).digest()
-    return Pseudonyms(key_secret)
+    return bytes.fromhex(server)
+
+
+def for_key(server: bytes, key_id: str) -> Pseudonyms:
+    """The pseudonyms of the API key ``key_id``, given the server secret."""
+    return Pseudonyms(hmac.new(server, key_id.encode(), hashlib.sha256).digest())
+
+
+async def pseudonyms_for(session: AsyncSession, key_id: str) -> Pseudonyms:
+    """The pseudonyms of the API key ``key_id``."""
+    return for_key(await server_secret(session), key_id)

@@ -13,6 +13,7 @@ from service.models.dashboard_session import DashboardSession
 from service.models.district import District, DistrictAlias, PlacesVersion
 from service.models.enrollment import Enrollment
 from service.models.enrollment_event import EnrollmentEvent
+from service.models.event import Event
 from service.models.idempotency import IdempotencyRecord
 from service.models.programme import Programme
 from service.models.report_applicant_programme import ReportApplicantProgramme
@@ -26,6 +27,7 @@ from service.models.report_target_daily import ReportTargetDaily
 from service.models.report_target_member import ReportTargetMember
 from service.models.server_secret import ServerSecret
 from service.models.target import Target, target_programmes
+from service.models.webhook import Webhook, WebhookDelivery, WebhookFanout
 
 __all__ = [
     "ApiKey",
@@ -41,6 +43,7 @@ __all__ = [
     "DistrictAlias",
     "Enrollment",
     "EnrollmentEvent",
+    "Event",
     "IdempotencyRecord",
     "PlacesVersion",
     "Programme",
@@ -55,6 +58,9 @@ __all__ = [
     "ReportTargetMember",
     "ServerSecret",
     "Target",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookFanout",
     "api_key_centres",
     "target_programmes",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.models import Webhook
 from tests.factories import (
     Key,
     applicant_payload,
@@ -101,6 +102,16 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/reports/completions"): REPORT,
     ("GET", "/api/v1/reports/completions.csv"): REPORT,
     ("GET", "/metrics"): REPORT,
+    ("GET", "/api/v1/events"): ALL,
+    ("POST", "/api/v1/webhooks"): ALL,
+    ("GET", "/api/v1/webhooks"): ALL,
+    ("GET", "/api/v1/webhooks/{webhook_id}"): ALL,
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): ALL,
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): ALL,
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): ALL,
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): ALL,
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): ALL,
+    ("POST", "/api/v1/webhooks/{webhook_id}/replay"): ALL,
 }
 
 
@@ -108,6 +119,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
 class World:
     tokens: dict[str, str]
     ids: dict[str, str]
+    # Ids only their own key may use (webhooks), by token; DELETE gets its own endpoint.
+    own: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -126,6 +139,13 @@ async def world(session: AsyncSession) -> World:
     enrollment = await make_enrollment(session, cohort, applicant)
     done = await make_enrollment(session, cohort, status="completed", score=90, attendance=95)
     certificate = await make_certificate(session, done, code=CERTIFICATE_CODE)
+    own: dict[str, dict[str, str]] = {
+        str(token): {
+            "webhook_id": await make_webhook(session, token.id),
+            "doomed_webhook_id": await make_webhook(session, token.id),
+        }
+        for token in tokens.values()
+    }
     return World(
         tokens=dict(tokens),
         ids={
@@ -136,7 +156,21 @@ async def world(session: AsyncSession) -> World:
             "code": certificate.code,
             "district_code": "pb-lahore",
         },
+        own=own,
     )
+
+
+async def make_webhook(session: AsyncSession, api_key_id: str) -> str:
+    webhook = Webhook(
+        api_key_id=api_key_id,
+        url="https://93.184.216.34/hook",
+        events='["*"]',
+        enabled=True,
+        secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    )
+    session.add(webhook)
+    await session.flush()
+    return webhook.id
 
 
 def _body(method: str, path: str, world: World) -> dict[str, Any]:
@@ -189,6 +223,9 @@ def _body(method: str, path: str, world: World) -> dict[str, Any]:
             "province": "punjab",
         },
         "/api/v1/districts/{district_code}": {"aliases": [unique("Lahore-alias")]},
+        "/api/v1/webhooks": {"url": "https://93.184.216.34/hook", "events": ["*"]},
+        "/api/v1/webhooks/{webhook_id}": {"description": "d"},
+        "/api/v1/webhooks/{webhook_id}/replay": {"since": "2026-01-01T00:00:00Z"},
     }
     return {"json": bodies[path]} if path in bodies else {}
 
@@ -197,9 +234,11 @@ Call = Callable[[str | None], Awaitable[httpx.Response]]
 
 
 def _caller(client: httpx.AsyncClient, method: str, path: str, world: World) -> Call:
-    url = path.format(**world.ids)
-
     async def call(token: str | None) -> httpx.Response:
+        own = world.own.get(token or "", {})
+        if method == "DELETE" and own:
+            own = {"webhook_id": own["doomed_webhook_id"]}
+        url = path.format(**(world.ids | {"webhook_id": "none"} | own))
         headers = auth(token) if token else {}
         return await client.request(method, url, headers=headers, **_body(method, path, world))
 
