@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"], route_class=Checked
 
 
 @router.get("", responses=problem_responses(401, 422))
-async def list_events(
+async def events_feed(
     session: SessionDep,
     actor: AnyActor,
     after: Annotated[

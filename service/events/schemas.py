@@ -4,7 +4,7 @@ from typing import Any
 from pydantic import BaseModel
 
 
-class EventRead(BaseModel):
+class ChangeEvent(BaseModel):
     """``{"id", "type", "timestamp", "data"}``: data is thin, never personal data."""
 
     id: str
@@ -14,6 +14,6 @@ class EventRead(BaseModel):
 
 
 class EventFeed(BaseModel):
-    items: list[EventRead]
+    items: list[ChangeEvent]
     # Never null: with no new events it repeats (or moves past what the key cannot see).
     next_cursor: str

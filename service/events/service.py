@@ -14,7 +14,7 @@ from service.core.errors import ValidationFailed
 from service.core.pseudonyms import Pseudonyms, pseudonyms_for
 from service.events import repository
 from service.events.repository import Position
-from service.events.schemas import EventFeed, EventRead
+from service.events.schemas import ChangeEvent, EventFeed
 from service.events.types import parse_patterns, type_filter
 from service.events.visibility import present, visible_to
 from service.models.enums import Role
@@ -53,8 +53,8 @@ async def presenter_secret(session: AsyncSession, actor: Actor) -> Pseudonyms | 
     return await pseudonyms_for(session, actor.key_id)
 
 
-def to_read(row: Any, actor: Actor, secret: Pseudonyms | None) -> EventRead:
-    return EventRead.model_validate(
+def to_read(row: Any, actor: Actor, secret: Pseudonyms | None) -> ChangeEvent:
+    return ChangeEvent.model_validate(
         present(
             id_=row.id,
             type_=row.type,

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.core.clock import Clock, SystemClock
 from service.core.db import Database
 from service.events import repository as events_repo
-from service.events.schemas import EventRead
+from service.events.schemas import ChangeEvent
 from service.events.service import filters
 from service.events.visibility import present
 from service.webhooks import metrics, repository, signing
@@ -164,7 +164,7 @@ class Dispatcher:
             actor=owner.actor,
             pseudonyms=owner.pseudonyms,
         )
-        body = EventRead.model_validate(event).model_dump_json().encode()
+        body = ChangeEvent.model_validate(event).model_dump_json().encode()
         at = self.clock.now()
         live = [row.secret]
         expires = row.previous_secret_expires_at

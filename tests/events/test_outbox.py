@@ -28,6 +28,8 @@ NO_EVENTS = {
     ("POST", "/api/v1/centres"),
     ("POST", "/api/v1/targets"),
     ("POST", "/api/v1/applicants/lookup"),
+    ("POST", "/api/v1/districts"),
+    ("PATCH", "/api/v1/districts/{district_code}"),
     ("POST", "/dashboard/login"),
     ("POST", "/dashboard/logout"),
     ("POST", "/api/v1/webhooks"),
@@ -92,6 +94,12 @@ async def test_every_write_endpoint_emits_its_events(
         json={"district": "Multan"},
     )
     await step("PATCH", "/api/v1/applicants/{applicant_id}", [], json={"district": "Multan"})
+    await step(
+        "POST",
+        "/api/v1/applicants/{applicant_id}/identity",
+        ["applicant.identity_corrected"],
+        json={"gender": "male", "reason": "mistyped at registration"},
+    )
     csv = csv_bytes([csv_row(), csv_row()])
     await step(
         "POST",
@@ -166,6 +174,19 @@ async def test_every_write_endpoint_emits_its_events(
         "/api/v1/cohorts/{cohort_id}/completions",
         ["enrollment.failed"],
         json=[{"cnic": cnic, "score": 10, "attendance": 10}],
+    )
+    # The CSV twin: a row naming nobody in the cohort is an error and changes nothing.
+    await step(
+        "POST",
+        "/api/v1/cohorts/{cohort_id}/completions/import",
+        [],
+        files={
+            "file": (
+                "r.csv",
+                io.BytesIO(b"cnic,score,attendance\n35202-0000000-1,90,90\n"),
+                "text/csv",
+            )
+        },
     )
     await step(
         "POST",

@@ -24,7 +24,7 @@ def test_creates_declare_location_and_idempotency(spec: dict[str, Any]) -> None:
     creates = {name for name, op in operations.items() if "201" in op["responses"]}
     assert creates == {
         "create_programme", "create_centre", "create_target",
-        "create_cohort", "register_applicant", "enroll", "create_district",
+        "create_cohort", "register_applicant", "enroll", "create_district", "create_webhook",
     }  # fmt: skip
     for name in creates:
         op = operations[name]

@@ -343,6 +343,37 @@ async def test_the_whole_lifecycle_through_the_generated_client(partner: Partner
     assert metrics.status_code == 200
     assert "# TYPE" in metrics.parsed
 
+    # Events: the feed, and a webhook endpoint through its whole life.
+    events = await p.events_feed(client=client, types="applicant.*", limit=500)
+    assert events.status_code == 200, events.content
+    assert applicant.id in [e.data["applicant_id"] for e in events.parsed.items]
+    assert events.parsed.next_cursor
+    hook_body = m.WebhookCreate.from_dict(
+        {"url": "https://93.184.216.34/hook", "events": ["enrollment.*"], "description": "app"}
+    )
+    hook = await p.create_webhook(client=client, body=hook_body)
+    assert hook.status_code == 201, hook.content
+    assert hook.parsed.secret.startswith("whsec_")
+    hook_id = hook.parsed.id
+    assert hook_id in [w.id for w in (await p.list_webhooks(client=client)).parsed.items]
+    assert (await p.get_webhook(hook_id, client=staff)).status_code == 404
+    assert (await p.get_webhook(hook_id, client=client)).parsed.enabled is True
+    renamed = m.WebhookUpdate.from_dict({"description": "renamed"})
+    updated = await p.update_webhook(hook_id, client=client, body=renamed)
+    assert updated.parsed.description == "renamed"
+    rotated = await p.rotate_secret(hook_id, client=client)
+    assert rotated.parsed.secret.startswith("whsec_")
+    assert rotated.parsed.secret != hook.parsed.secret
+    assert (await p.send_test(hook_id, client=client)).status_code == 202
+    deliveries = await p.list_deliveries(hook_id, client=client)
+    assert deliveries.status_code == 200, deliveries.content
+    since = m.ReplayRequest.from_dict({"since": "2020-01-01T00:00:00Z"})
+    replayed_hooks = await p.replay(hook_id, client=client, body=since)
+    assert replayed_hooks.status_code == 202, replayed_hooks.content
+    assert replayed_hooks.parsed.queued >= 1
+    assert (await p.delete_webhook(hook_id, client=client)).status_code == 204
+    assert (await p.get_webhook(hook_id, client=client)).status_code == 404
+
     in_document = {
         op["operationId"] for item in p.gen.spec["paths"].values() for op in item.values()
     }
