@@ -25,6 +25,8 @@ LIMITS = {
     "ENROLL_BODY_TIMEOUT": "0.5",
     "ENROLL_KEEP_ALIVE_TIMEOUT": "0.5",
     "ENROLL_MAX_CONCURRENCY": "4",
+    # Hosts named, as in production (the default, "*", answers any Host).
+    "ENROLL_ALLOWED_HOSTS": '["127.0.0.1", "localhost"]',
 }
 
 
