@@ -34,6 +34,7 @@ from service.events import repository as events_repo
 from service.events.schemas import ChangeEvent
 from service.events.service import filters
 from service.events.visibility import present
+from service.scheduler import run_jobs
 from service.webhooks import metrics, repository, signing
 from service.webhooks.config import WebhookSettings
 from service.webhooks.repository import Owner
@@ -91,10 +92,11 @@ class Dispatcher:
     # --- one round -----------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Fan new events out to endpoints, then attempt every due delivery once."""
+        """Run the scheduled jobs, fan new events out to endpoints, attempt every due delivery."""
+        scheduled = await run_jobs(self.db, self.clock)
         queued = await self.fan_out()
         attempted = await self.deliver_due()
-        return queued + attempted
+        return scheduled + queued + attempted
 
     async def fan_out(self) -> int:
         """Queue a delivery per (final event, endpoint that subscribes and may see it)."""
