@@ -47,12 +47,12 @@ def to_read(row: AnyRow) -> CohortRead:
         start_date=c.start_date,
         end_date=c.end_date,
         capacity=c.capacity,
-        mode=c.mode,  # type: ignore[arg-type]
+        mode=c.mode,
         min_age=c.min_age,
         max_age=c.max_age,
         pass_score=c.pass_score,
         min_attendance=c.min_attendance,
-        status=c.status,  # type: ignore[arg-type]
+        status=c.status,
         seats_taken=c.seats_taken,
         seats_available=max(c.capacity - c.seats_taken, 0),
         waitlist_length=c.waitlist_length,

@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, IdMixin, TimestampMixin, enum_check
+from service.models.base import Base, IdMixin, StrEnumType, TimestampMixin, enum_check
 from service.models.enums import CohortMode, CohortStatus, values
 
 
@@ -40,12 +40,14 @@ class Cohort(IdMixin, TimestampMixin, Base):
     start_date: Mapped[date]
     end_date: Mapped[date]
     capacity: Mapped[int]
-    mode: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[CohortMode] = mapped_column(StrEnumType(CohortMode))
     min_age: Mapped[int] = mapped_column(default=18)
     max_age: Mapped[int] = mapped_column(default=35)
     pass_score: Mapped[int] = mapped_column(default=50)
     min_attendance: Mapped[int] = mapped_column(default=75)
-    status: Mapped[str] = mapped_column(String(16), default=CohortStatus.open.value)
+    status: Mapped[CohortStatus] = mapped_column(
+        StrEnumType(CohortStatus), default=CohortStatus.open
+    )
     seats_taken: Mapped[int] = mapped_column(default=0)
     waitlist_length: Mapped[int] = mapped_column(default=0)
     queue_seq: Mapped[int] = mapped_column(default=0)

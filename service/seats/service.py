@@ -104,7 +104,7 @@ async def leave(
     """Move a live enrollment of the locked cohort to ``to``; its seat (or waitlist
     place) is freed, and freed seats go to the waitlist's head."""
     before = enrollment.status
-    enrollment.status = to.value
+    enrollment.status = to
     record_event(
         session, enrollment, from_status=before, to_status=to.value, actor=actor, reason=reason
     )
@@ -150,7 +150,7 @@ async def fill_free_seats(
         return 0
     promoted = await repository.waitlist_head(session, cohort.id, free)
     for enrollment in promoted:
-        enrollment.status = E.enrolled.value
+        enrollment.status = E.enrolled
         record_event(
             session,
             enrollment,
@@ -189,7 +189,7 @@ async def cancel(
     """Move a locked cohort's enrollments in ``statuses`` to cancelled; recount in SQL."""
     for enrollment in await repository.in_statuses(session, cohort.id, statuses):
         before = enrollment.status
-        enrollment.status = E.cancelled.value
+        enrollment.status = E.cancelled
         record_event(
             session,
             enrollment,
