@@ -55,7 +55,7 @@ LOCALE := service/locale
 PYBABEL = $(VENV)/bin/pybabel
 
 messages-extract: install
-	$(PYBABEL) -q extract -F babel.cfg -k msg:1c,2 --no-default-keywords --sort-by-file \
+	$(PYBABEL) -q extract -F babel.cfg -k msg:1c,2 -k t:2c,3 --no-default-keywords --sort-by-file \
 		--omit-header -o $(LOCALE)/messages.pot service
 
 messages-update: messages-extract

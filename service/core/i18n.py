@@ -40,10 +40,11 @@ LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
 # Arabic-script letters and punctuation (Urdu), and the isolate controls themselves.
 _RTL = "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff"
 _ISOLATED = re.compile(f"[{LRI}\u2067{FSI}][^{PDI}]*{PDI}")
-_TOKEN = f"[^\\s{_RTL}{LRI}\u2067{FSI}{PDI}]+"
+# Brackets stay outside (neutral, they mirror in right-to-left text): "(⁦CNIC⁩)".
+_TOKEN = f"[^\\s(){{}}\\[\\]{_RTL}{LRI}\u2067{FSI}{PDI}]+"
 _LTR_RUN = re.compile(f"{_TOKEN}(?: {_TOKEN})*")
 _STRONG_LTR = re.compile("[A-Za-z0-9]")
-_EDGE_PUNCTUATION = ".,;:!?"
+_EDGE_PUNCTUATION = ".,;:!? "
 
 
 class Msg(str):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Collection, Iterator, Mapping
+from pathlib import Path
 from typing import IO, Any
 
 from babel.messages.extract import extract_from_dir, extract_python
+from babel.messages.frontend import parse_mapping_cfg
 
-KEYWORDS: dict[str, Any] = {"msg": ((1, "c"), 2)}
-METHOD_MAP = [("**.py", "service.locale.extract:extract")]
+# As in the Makefile's `pybabel extract -k msg:1c,2 -k t:2c,3`: the id is the context.
+KEYWORDS: dict[str, Any] = {"msg": ((1, "c"), 2), "t": ((2, "c"), 3)}
+MAPPING_FILE = Path(__file__).resolve().parents[2] / "babel.cfg"
 
 Extracted = tuple[int, str, tuple[str | None, ...] | str, list[str]]
 
@@ -65,9 +68,11 @@ def _titles(tree: ast.Module) -> Iterator[Extracted]:
 
 def messages(root: str) -> dict[tuple[str, str], list[str]]:
     """Every (id, English template) under ``root``, with where it is written."""
+    with MAPPING_FILE.open() as mapping:
+        method_map, options_map = parse_mapping_cfg(mapping)
     found: dict[tuple[str, str], list[str]] = {}
     for filename, lineno, message, _comments, context in extract_from_dir(
-        root, METHOD_MAP, keywords=KEYWORDS, comment_tags=(), strip_comment_tags=True
+        root, method_map, options_map, keywords=KEYWORDS, comment_tags=(), strip_comment_tags=True
     ):
         if context and isinstance(message, str):
             found.setdefault((context, message), []).append(f"{filename}:{lineno}")
