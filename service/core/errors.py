@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -148,8 +148,8 @@ class ValidationFailed(ServiceError):
 
     status, title, slug = 422, "Validation failed", "validation"
 
-    def __init__(self, errors: list[FieldError] | dict[str, str], detail: str | None = None):
-        if isinstance(errors, dict):
+    def __init__(self, errors: list[FieldError] | Mapping[str, str], detail: str | None = None):
+        if not isinstance(errors, list):
             errors = [FieldError(field=f, message=m) for f, m in errors.items()]
         self.errors = errors
         super().__init__(detail or invalid_fields(e.field for e in errors))

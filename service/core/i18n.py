@@ -123,7 +123,7 @@ def _translations(language: str) -> Translations:
 
 def translation(language: str, code: str, template: str) -> str | None:
     """The catalogue's text for (id, English template), or ``None`` when it has none."""
-    found = _translations(language).pgettext(code, template)
+    found = str(_translations(language).pgettext(code, template))
     return None if found == template else found
 
 

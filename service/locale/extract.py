@@ -9,7 +9,7 @@ the message ``title.<slug>`` (:class:`service.core.errors.ServiceError` derives 
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,14 +20,15 @@ from babel.messages.frontend import parse_mapping_cfg
 KEYWORDS: dict[str, Any] = {"msg": ((1, "c"), 2), "t": ((2, "c"), 3)}
 MAPPING_FILE = Path(__file__).resolve().parents[2] / "babel.cfg"
 
-Extracted = tuple[int, str, tuple[str | None, ...] | str, list[str]]
+# (line, function name, message or (context, message), comments), as Babel's extractors yield.
+Extracted = tuple[Any, ...]
 
 
 def extract(
     fileobj: IO[bytes],
-    keywords: Mapping[str, Any] | Collection[str],
+    keywords: Any,
     comment_tags: Collection[str],
-    options: dict[str, Any],
+    options: Any,
 ) -> Iterator[Extracted]:
     source = fileobj.read()
     fileobj.seek(0)
@@ -69,7 +70,7 @@ def _titles(tree: ast.Module) -> Iterator[Extracted]:
 def messages(root: str) -> dict[tuple[str, str], list[str]]:
     """Every (id, English template) under ``root``, with where it is written."""
     with MAPPING_FILE.open() as mapping:
-        method_map, options_map = parse_mapping_cfg(mapping)
+        method_map, options_map = parse_mapping_cfg(mapping)  # type: ignore[no-untyped-call]
     found: dict[tuple[str, str], list[str]] = {}
     for filename, lineno, message, _comments, context in extract_from_dir(
         root, method_map, options_map, keywords=KEYWORDS, comment_tags=(), strip_comment_tags=True

@@ -125,3 +125,18 @@ def test_no_problem_is_raised_without_a_message_id() -> None:
     assert not found, "problems with text but no message id (wrap it in msg(...)):\n" + (
         "\n".join(found)
     )
+
+
+def test_every_code_is_documented() -> None:
+    documented = (SERVICE.parent / "docs" / "api.md").read_text()
+    undocumented = sorted(
+        {
+            code
+            for code, _ in messages(str(SERVICE))
+            if not code.startswith(("title.", "page.", "word.", "words."))
+            and f"| `{code}` |" not in documented
+        }
+    )
+    assert not undocumented, "codes missing from the table in docs/api.md (Languages):\n" + (
+        "\n".join(undocumented)
+    )
