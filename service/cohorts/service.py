@@ -118,7 +118,11 @@ def _range_errors(values: dict[str, Any], sent: set[str]) -> dict[str, str]:
     end: date = values["end_date"]
     if end < start:
         if "start_date" in sent and "end_date" not in sent:
-            errors["start_date"] = f"Must be on or before end_date ({end.isoformat()})."
+            errors["start_date"] = msg(
+                "start_date.after_end",
+                "Must be on or before end_date ({end}).",
+                end=end.isoformat(),
+            )
         else:
             errors["end_date"] = msg(
                 "end_date.before_start",

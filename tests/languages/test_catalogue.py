@@ -101,6 +101,11 @@ def _name(func: ast.expr) -> str:
 def _bare_texts(tree: ast.AST, path: Path) -> list[str]:
     out = []
     for node in ast.walk(tree):
+        # errors["field"] = "..." (a dict of field errors built up before raising)
+        if isinstance(node, ast.Assign) and _bare(node.value):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and _name(target.value) == "errors":
+                    out.append(f"{path.relative_to(SERVICE.parent)}:{node.lineno}: bare text")
         if not isinstance(node, ast.Call):
             continue
         name, where = _name(node.func), f"{path.relative_to(SERVICE.parent)}:{node.lineno}"
