@@ -12,7 +12,7 @@ import asyncpg.exceptions as pg_errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -20,7 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.core import i18n
 from service.core.i18n import Language, Msg, msg
-from service.core.validation_messages import field_name, http_detail, http_title, pydantic_message
+from service.core.validation_messages import FieldError as FieldError
+from service.core.validation_messages import http_detail, http_title, validation_errors
 
 logger = logging.getLogger(__name__)
 
@@ -28,32 +29,6 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://enroll.example.pk/problems/"
 # FastAPI's detail when a request body cannot be parsed before validation.
 BODY_PARSE_ERROR = "There was an error parsing the body"
-
-
-class FieldError(BaseModel):
-    field: str
-    message: str
-    code: str = Field(
-        default="",
-        description=(
-            "Stable, machine-readable reason (`cnic.invalid`, `phone.not_mobile`, ...), the same "
-            "in every language; the message is in the negotiated language (docs/api.md)."
-        ),
-    )
-    _message: Msg | None = PrivateAttr(default=None)
-
-    def __init__(self, **data: Any) -> None:
-        message = data.get("message")
-        if isinstance(message, Msg) and not data.get("code"):
-            data["code"] = message.code
-        super().__init__(**data)
-        if isinstance(message, Msg):
-            self._message = message
-
-    @property
-    def text(self) -> str:
-        """The message with its id (a :class:`Msg`) when it was given one."""
-        return self._message if self._message is not None else self.message
 
 
 class Problem(BaseModel):
@@ -260,15 +235,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for s in statuses
     }
-
-
-def validation_errors(exc: RequestValidationError) -> list[FieldError]:
-    """One entry per bad field (a union reports once per branch; the first wins)."""
-    by_field: dict[str, Msg] = {}
-    for err in exc.errors():
-        loc = ("body",) if err.get("type") == "json_invalid" else tuple(err.get("loc", ()))
-        by_field.setdefault(field_name(loc), pydantic_message(err))
-    return [FieldError(field=f, message=m) for f, m in by_field.items()]
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,4 +1,5 @@
-"""Request validation errors as messages: pydantic's error ``type`` and ``ctx`` mapped to ids.
+"""422 field errors: ``FieldError`` (one ``errors[]`` entry, with its ``code``), and request
+validation errors as messages: pydantic's error ``type`` and ``ctx`` mapped to ids.
 
 Pydantic's English text is never matched: each built-in error type has a message here
 (English wording as pydantic's own), its ``ctx`` the parameters. A validator of this
@@ -12,10 +13,45 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, PrivateAttr
+
 from service.core.i18n import Msg, msg
 
 # FastAPI's detail when a request body cannot be parsed before validation.
 BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
+def _required_in_answers(schema: dict[str, Any]) -> None:
+    """Every answered entry has a code: the document shows no default."""
+    schema.pop("default", None)
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    code: str = Field(
+        default="",
+        description=(
+            "Stable, machine-readable reason (`cnic.invalid`, `phone.not_mobile`, ...), the same "
+            "in every language; the message is in the negotiated language (docs/api.md)."
+        ),
+        json_schema_extra=_required_in_answers,
+    )
+    _message: Msg | None = PrivateAttr(default=None)
+
+    def __init__(self, **data: Any) -> None:
+        message = data.get("message")
+        if isinstance(message, Msg) and not data.get("code"):
+            data["code"] = message.code
+        super().__init__(**data)
+        if isinstance(message, Msg):
+            self._message = message
+
+    @property
+    def text(self) -> str:
+        """The message with its id (a :class:`Msg`) when it was given one."""
+        return self._message if self._message is not None else self.message
 
 
 class MessageError(ValueError):
@@ -213,3 +249,12 @@ def http_detail(status: int, detail: object) -> str:
     if isinstance(detail, str) and detail != HTTPStatus(status).phrase:
         return detail
     return http_title(status)
+
+
+def validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    """One entry per bad field (a union reports once per branch; the first wins)."""
+    by_field: dict[str, Msg] = {}
+    for err in exc.errors():
+        loc = ("body",) if err.get("type") == "json_invalid" else tuple(err.get("loc", ()))
+        by_field.setdefault(field_name(loc), pydantic_message(err))
+    return [FieldError(field=f, message=m) for f, m in by_field.items()]
