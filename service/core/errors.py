@@ -141,7 +141,7 @@ class ServiceUnavailable(ServiceError):
 
 
 # The code of an errors[] entry given as plain text, without a message id (noted as missing).
-UNCODED = "invalid"
+UNCODED = "value.invalid"
 
 
 def invalid_fields(names: Iterable[str]) -> Msg:
