@@ -46,7 +46,8 @@ def _dir(language: Language) -> str:
 
 def _dates(day: date) -> dict[str, str]:
     """The date as each language writes it (CLDR, through Babel): 2 December 2026, 2 دسمبر 2026."""
-    return {lang: format_date(day, "d MMMM y", locale=lang) for lang in PAGE_LANGUAGES}
+    written = {lang: format_date(day, "d MMMM y", locale=lang) for lang in PAGE_LANGUAGES}
+    return {"iso": day.isoformat(), **written}
 
 
 _templates.globals.update(t=_text, dir=_dir)
