@@ -45,9 +45,11 @@ def _dir(language: Language) -> str:
 
 
 def _dates(day: date) -> dict[str, str]:
-    """The date as each language writes it (CLDR, through Babel): 2 December 2026, 2 دسمبر 2026."""
-    written = {lang: format_date(day, "d MMMM y", locale=lang) for lang in PAGE_LANGUAGES}
-    return {"iso": day.isoformat(), **written}
+    """ISO, and as each language writes it (CLDR, through Babel): 2 December 2026, 2 دسمبر 2026."""
+    written: dict[str, str] = {"iso": day.isoformat()}
+    for lang in PAGE_LANGUAGES:
+        written[lang] = format_date(day, "d MMMM y", locale=lang)
+    return written
 
 
 _templates.globals.update(t=_text, dir=_dir)
