@@ -18,6 +18,7 @@ from service.applicants.access import applicant_not_found, get_readable, may_rea
 from service.applicants.normalise import age_on
 from service.core.auth import Actor
 from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.core.i18n import either, msg
 from service.core.pagination import PageParams, paginate_rows
 from service.core.sql import AnyRow
 from service.core.transitions import InvalidTransition
@@ -43,7 +44,7 @@ class CohortNotOpen(Conflict):
 
 
 def enrollment_not_found() -> NotFound:
-    return NotFound("No enrollment with this id.")
+    return NotFound(msg("enrollment.not_found", "No enrollment with this id."))
 
 
 def _to_read(row: AnyRow, positions: dict[str, int]) -> EnrollmentRead:
@@ -121,7 +122,13 @@ def _check_takes(actor: Actor, cohort: LockedCohort | CohortSnapshot, born: date
     """The cohort takes this enrollment: the actor's centre scope, open, the age limits."""
     seats.check_centre(actor, cohort.centre_id)
     if cohort.status != CohortStatus.open:
-        raise CohortNotOpen(f"The cohort is {cohort.status}; only open cohorts take enrollments.")
+        raise CohortNotOpen(
+            msg(
+                "cohort.not_open",
+                "The cohort is {status}; only open cohorts take enrollments.",
+                status=cohort.status,
+            )
+        )
     _check_age(born, cohort)
 
 
@@ -170,7 +177,10 @@ async def _enroll_in_one_statement(
 
 def _already_enrolled(existing_id: str | None) -> AlreadyEnrolled:
     return AlreadyEnrolled(
-        "The applicant already has a live (enrolled or waitlisted) enrollment in this cohort.",
+        msg(
+            "enrollment.already_live",
+            "The applicant already has a live (enrolled or waitlisted) enrollment in this cohort.",
+        ),
         extra={"existing_id": existing_id} if existing_id else None,
     )
 
@@ -180,13 +190,19 @@ def _check_age(born: date, cohort: LockedCohort | CohortSnapshot) -> None:
     if not cohort.min_age <= age <= cohort.max_age:
         raise ValidationFailed(
             {
-                "applicant_id": (
-                    f"The applicant is {age} on the cohort's start date "
-                    f"({cohort.start_date.isoformat()}); this cohort takes ages "
-                    f"{cohort.min_age} to {cohort.max_age}."
+                "applicant_id": msg(
+                    "age.out_of_range",
+                    "The applicant is {age} on the cohort's start date ({start}); "
+                    "this cohort takes ages {min_age} to {max_age}.",
+                    age=age,
+                    start=cohort.start_date.isoformat(),
+                    min_age=cohort.min_age,
+                    max_age=cohort.max_age,
                 )
             },
-            detail="The applicant is outside the cohort's age range.",
+            detail=msg(
+                "age.out_of_range.detail", "The applicant is outside the cohort's age range."
+            ),
         )
 
 
@@ -220,12 +236,23 @@ async def _leave(
     cohort = await seats.lock_of(session, found)
     enrollment = await repository.reload(session, enrollment_id)
     if enrollment.status not in allowed_from:
-        verb = "withdrawn" if to is E.withdrawn else "dropped"
-        allowed = " or ".join(s.value for s in allowed_from)
-        raise InvalidTransition(
-            f"An enrollment that is {enrollment.status} cannot be {verb}; it must be {allowed}.",
-            current_status=enrollment.status,
-        )
+        allowed = either([s.value for s in allowed_from])
+        status = enrollment.status
+        if to is E.withdrawn:
+            text = msg(
+                "enrollment.cannot_withdraw",
+                "An enrollment that is {status} cannot be withdrawn; it must be {allowed}.",
+                status=status,
+                allowed=allowed,
+            )
+        else:
+            text = msg(
+                "enrollment.cannot_drop",
+                "An enrollment that is {status} cannot be dropped; it must be {allowed}.",
+                status=status,
+                allowed=allowed,
+            )
+        raise InvalidTransition(text, current_status=status)
     await seats.leave(session, cohort, enrollment, to, actor=actor.name, reason=reason)
     return await read(session, enrollment_id)
 
