@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from service import __version__
 from service.applicants.router import router as applicants_router
+from service.attendance.router import router as attendance_router
 from service.catalog.router import router as catalog_router
 from service.cohorts.router import router as cohorts_router
 from service.completions.router import public_router as certificates_router
@@ -147,6 +148,7 @@ def create_app(
     app.include_router(dashboard_router)
     install_metrics(app)
     app.include_router(completions_router)
+    app.include_router(attendance_router)
     app.include_router(certificates_router)
     app.include_router(events_router)
     app.include_router(webhooks_router)
