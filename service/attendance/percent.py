@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from service.core.sql import AnySelect
 from service.models import AttendanceMark, AttendanceSession, Enrollment
@@ -58,9 +59,23 @@ def hundredths() -> ColumnElement[int | None]:
     return case((counted > 0, (attended * 20000 + counted) // (2 * counted)), else_=None)
 
 
-def figures_statement(today: date) -> AnySelect:
-    """Every enrollment with its counts and percent; add a WHERE on ``Enrollment``."""
+def figures_statement(today: date, *, pending_session_id: str | None = None) -> AnySelect:
+    """Every enrollment with its counts and percent; add a WHERE on ``Enrollment``.
+
+    ``pending_session_id``: the figure as it stood before that session was marked,
+    the session counting only for enrollments already marked at it.
+    """
     held, attended, excused = _counts()
+    session_held = AttendanceSession.date <= today
+    if pending_session_id is not None:
+        earlier = aliased(AttendanceMark)
+        already = (
+            select(earlier.id)
+            .where(earlier.session_id == pending_session_id, earlier.enrollment_id == Enrollment.id)
+            .correlate(Enrollment)
+            .exists()
+        )
+        session_held = and_(session_held, or_(AttendanceSession.id != pending_session_id, already))
     return (
         select(
             Enrollment.id.label("enrollment_id"),
@@ -73,10 +88,7 @@ def figures_statement(today: date) -> AnySelect:
         .select_from(Enrollment)
         .outerjoin(
             AttendanceSession,
-            and_(
-                AttendanceSession.cohort_id == Enrollment.cohort_id,
-                AttendanceSession.date <= today,
-            ),
+            and_(AttendanceSession.cohort_id == Enrollment.cohort_id, session_held),
         )
         .outerjoin(
             AttendanceMark,
@@ -100,9 +112,10 @@ async def figures(
     cohort_id: str | None = None,
     enrollment_ids: list[str] | None = None,
     enrolled_only: bool = True,
+    pending_session_id: str | None = None,
 ) -> dict[str, Figure]:
     """The figures of a cohort's roster (or of some enrollments), in one statement."""
-    stmt = figures_statement(today)
+    stmt = figures_statement(today, pending_session_id=pending_session_id)
     if cohort_id is not None:
         stmt = stmt.where(Enrollment.cohort_id == cohort_id)
     if enrollment_ids is not None:

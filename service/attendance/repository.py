@@ -228,9 +228,11 @@ async def codes_of(session: AsyncSession, cohort: Cohort) -> tuple[str, str]:
     """The cohort's (programme code, centre code), for event data."""
     row = (
         await session.execute(
-            select(Programme.code, Centre.code).where(
-                Programme.id == cohort.programme_id, Centre.id == cohort.centre_id
-            )
+            select(Programme.code, Centre.code)
+            .select_from(Cohort)
+            .join(Programme, Programme.id == Cohort.programme_id)
+            .join(Centre, Centre.id == Cohort.centre_id)
+            .where(Cohort.id == cohort.id)
         )
     ).one()
     return str(row[0]), str(row[1])

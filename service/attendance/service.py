@@ -196,7 +196,9 @@ async def mark(
     plans = _plan(cohort.id, rows, await repository.targets(session, cohort.id, ids, cnics))
     good = [p for p in plans if p.error is None and p.target is not None]
     marked_ids = [p.target.id for p in good if p.target is not None]
-    before = await percent.figures(session, today, enrollment_ids=marked_ids)
+    before = await percent.figures(
+        session, today, enrollment_ids=marked_ids, pending_session_id=session_id
+    )
     previous = await repository.marks_at(session, session_id, marked_ids)
     await repository.upsert_marks(
         session,
@@ -228,7 +230,12 @@ async def _warn_at_risk(
     after: dict[str, Figure],
     now: datetime,
 ) -> None:
-    """``attendance.at_risk`` for each enrollment this request took below the threshold."""
+    """``attendance.at_risk`` for each enrollment this request took below the threshold.
+
+    "Before" is the figure as the marks stood: the session being marked counts only
+    where it was marked already, so a session that became due today and is marked
+    now is a change this request makes (see ``percent.figures_statement``).
+    """
     crossed = [
         f
         for f in after.values()
@@ -330,4 +337,3 @@ async def computed_percent(
         return None
     figure = await percent.percent_of(session, enrollment_id, today)
     return figure.percent if figure else None
-
