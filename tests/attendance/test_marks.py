@@ -119,7 +119,7 @@ async def test_csv_upload_and_twin_operation(
     assert r.json()["results"][1]["enrollment_id"] == b.id
     twin = await client.put(
         f"{url}/import",
-        files={"file": ("m.csv", f"cnic,status\n61101-7654321-9,late\n", "text/csv")},
+        files={"file": ("m.csv", "cnic,status\n61101-7654321-9,late\n", "text/csv")},
         headers=auth(token),
     )
     assert twin.json()["results"][0] | {} == {

@@ -129,9 +129,11 @@ async def test_enrollment_and_roster_show_the_same_figure(
     assert roster.status_code == 200
     rows = {x["enrollment_id"]: x for x in roster.json()["items"]}
     assert set(rows) == {a.id, b.id, c.id}
-    assert rows[a.id]["percent"] == 66.67 and rows[a.id]["at_risk"] is True
+    assert rows[a.id]["percent"] == 66.67
+    assert rows[a.id]["at_risk"] is True
     assert rows[b.id]["percent"] == 0.0
-    assert rows[c.id]["percent"] is None and rows[c.id]["at_risk"] is False
+    assert rows[c.id]["percent"] is None
+    assert rows[c.id]["at_risk"] is False
     assert roster.json()["sessions_held"] == 3
 
     below = await client.get(
@@ -144,12 +146,14 @@ async def test_enrollment_and_roster_show_the_same_figure(
         f"/api/v1/cohorts/{cohort.id}/attendance?limit=2&cursor={paged.json()['next_cursor']}",
         headers=auth(token),
     )
-    assert len(rest.json()["items"]) == 1 and rest.json()["next_cursor"] is None
+    assert len(rest.json()["items"]) == 1
+    assert rest.json()["next_cursor"] is None
 
     # Before the first session: null.
     app.state.clock = clock_at(date(2026, 3, 1))
     early = await client.get(f"/api/v1/enrollments/{a.id}/attendance", headers=auth(token))
-    assert early.json()["percent"] is None and early.json()["sessions"] == []
+    assert early.json()["percent"] is None
+    assert early.json()["sessions"] == []
 
 
 async def test_who_may_read_attendance(

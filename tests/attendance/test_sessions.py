@@ -22,7 +22,9 @@ async def test_create_one_and_many_list_read_delete(
     one = await client.post(url, json={"date": "2026-03-02", "topic": "Intro"}, headers=auth(token))
     assert one.status_code == 201, one.text
     body = one.json()
-    assert body["date"] == "2026-03-02" and body["topic"] == "Intro" and body["marked"] == 0
+    assert body["date"] == "2026-03-02"
+    assert body["topic"] == "Intro"
+    assert body["marked"] == 0
     assert one.headers["Location"] == f"/api/v1/sessions/{body['id']}"
 
     many = await client.post(

@@ -4,8 +4,8 @@ contract lists, in the change's transaction; a rolled-back request leaves none."
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
