@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from service.attendance import service
 from service.attendance.bodies import OPENAPI_BODY, MarkRowsDep, csv_file_rows
 from service.attendance.schemas import (
+    AttendanceReport,
     EnrollmentAttendance,
     MarkResults,
     Roster,
@@ -17,9 +18,9 @@ from service.attendance.schemas import (
     SessionRead,
     SessionsCreate,
 )
-from service.core.auth import RegistrarActor, StaffActor
+from service.core.auth import RegistrarActor, ReportActor, StaffActor
 from service.core.clock import ClockDep
-from service.core.db import SessionDep
+from service.core.db import ReportingSessionDep, SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
 from service.core.pagination import PageDep
@@ -138,3 +139,16 @@ async def get_cohort_attendance(
     return await service.roster(
         session, actor, cohort_id, page, today=clock.now().date(), below=below
     )
+
+
+@router.get("/reports/attendance", tags=["reports"], responses=problem_responses(401, 403, 422))
+async def get_attendance_report(
+    session: ReportingSessionDep,
+    actor: ReportActor,
+    clock: ClockDep,
+    group: Annotated[
+        Literal["cohort", "centre"], Query(description="What to group by.")
+    ] = "cohort",
+) -> AttendanceReport:
+    """Average attendance and at-risk count by cohort or centre ("<5" rules as breakdowns)."""
+    return await service.report(session, actor, group, today=clock.now().date())

@@ -119,3 +119,21 @@ class Roster(BaseModel):
     sessions_held: int
     items: list[RosterRow]
     next_cursor: str | None
+
+
+class AttendanceReportRow(BaseModel):
+    key: str = Field(description="Cohort code or centre code.")
+    trainees: int | Literal["<5"] = Field(
+        description="Trainees counted (enrolled, completed, failed) in cohorts with sessions."
+    )
+    average_percent: float | None = Field(
+        description="Mean of their percents; null for a reporter when under 5 trainees."
+    )
+    at_risk: int | Literal["<5"] = Field(
+        description="Enrolled trainees below min_attendance with at least 3 sessions held."
+    )
+
+
+class AttendanceReport(BaseModel):
+    group: Literal["cohort", "centre"]
+    rows: list[AttendanceReportRow]

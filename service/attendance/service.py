@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.attendance import percent, repository
+from service.attendance import percent, repository, summary
 from service.attendance.percent import Figure
 from service.attendance.repository import Marked, Target
 from service.attendance.rows import MarkRow
 from service.attendance.schemas import (
+    AttendanceReport,
+    AttendanceReportRow,
     EnrollmentAttendance,
     MarkResult,
     Roster,
@@ -25,10 +28,10 @@ from service.attendance.schemas import (
 from service.core.auth import Actor
 from service.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.core.pagination import PageParams, decode_cursor, encode_cursor
-from service.core.scope import enrollments_visible_to
+from service.core.scope import centre_in_scope, enrollments_visible_to
 from service.events.emit import emit
 from service.models import AttendanceSession, Cohort
-from service.models.enums import EnrollmentStatus
+from service.models.enums import EnrollmentStatus, Role
 from service.seats import service as seats
 
 
@@ -337,3 +340,32 @@ async def computed_percent(
         return None
     figure = await percent.percent_of(session, enrollment_id, today)
     return figure.percent if figure else None
+
+
+# --- reports ------------------------------------------------------------------------
+
+SUPPRESS_BELOW = 5  # as the breakdowns: a reporter reads counts under 5 as "<5"
+
+
+async def report(
+    session: AsyncSession, actor: Actor, group: summary.Group, *, today: date
+) -> AttendanceReport:
+    """Average attendance and at-risk count by cohort or centre (staff: its centres)."""
+    rows = await summary.by_group(session, today, group, centre_in_scope(actor, Cohort.centre_id))
+    hide = actor.role is Role.reporter
+
+    def count(n: int) -> int | Literal["<5"]:
+        return "<5" if hide and n < SUPPRESS_BELOW else n
+
+    return AttendanceReport(
+        group=group,
+        rows=[
+            AttendanceReportRow(
+                key=r.key,
+                trainees=count(r.trainees),
+                average_percent=None if hide and r.trainees < SUPPRESS_BELOW else r.average,
+                at_risk=count(r.at_risk),
+            )
+            for r in rows
+        ],
+    )

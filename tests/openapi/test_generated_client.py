@@ -300,6 +300,9 @@ async def test_the_whole_lifecycle_through_the_generated_client(partner: Partner
     assert mine.parsed.percent == 66.67, mine.content
     roster = await p.get_cohort_attendance(cohort.id, client=staff, below=75.0)
     assert enrolled[0].id in {r.enrollment_id for r in roster.parsed.items}
+    report = await p.get_attendance_report(client=reporter, group=m.GetAttendanceReportGroup.CENTRE)
+    assert report.status_code == 200, report.content
+    assert (await p.get_attendance_report(client=client)).status_code == 403
     spare_day = m.SessionsCreate.from_dict({"date": "2031-01-13"})
     spare_id = (await p.create_sessions(cohort.id, client=staff, body=spare_day)).parsed.id
     assert (await p.delete_session(spare_id, client=staff)).status_code == 204
