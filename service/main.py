@@ -27,6 +27,7 @@ from service.core.hosts import AllowedHosts
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
 from service.core.openapi import install_openapi, operation_id
+from service.dashboard.console import router as console_router
 from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
 from service.events.router import router as events_router
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(enrollments_router)
     app.include_router(reports_router)
     app.include_router(dashboard_router)
+    app.include_router(console_router)
     install_metrics(app)
     app.include_router(completions_router)
     app.include_router(attendance_router)

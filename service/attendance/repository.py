@@ -248,3 +248,19 @@ async def visible_enrollment(
         .join(Applicant, Applicant.id == Enrollment.applicant_id)
         .where(Enrollment.id == enrollment_id, visible)
     )
+
+
+async def roster_names(session: AsyncSession, cohort_id: str, session_id: str) -> Sequence[AnyRow]:
+    """The cohort's enrolled trainees by name, with their mark at this session (or NULL)."""
+    stmt = (
+        select(Enrollment.id, Applicant.full_name, AttendanceMark.status)
+        .join(Applicant, Applicant.id == Enrollment.applicant_id)
+        .outerjoin(
+            AttendanceMark,
+            (AttendanceMark.enrollment_id == Enrollment.id)
+            & (AttendanceMark.session_id == session_id),
+        )
+        .where(Enrollment.cohort_id == cohort_id, Enrollment.status == "enrolled")
+        .order_by(Applicant.full_name, Enrollment.id)
+    )
+    return (await session.execute(stmt)).all()
