@@ -36,7 +36,7 @@ async def add_sessions(session: AsyncSession, cohort: Cohort, *days: date) -> li
 
 
 async def mark(
-    client: httpx.AsyncClient, token: str, session_id: str, rows: list[dict[str, Any]]
+    client: httpx.AsyncClient, token: str, session_id: str, rows: list[Any]
 ) -> httpx.Response:
     return await client.put(
         f"/api/v1/sessions/{session_id}/attendance", json=rows, headers=auth(token)

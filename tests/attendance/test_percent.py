@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -22,7 +23,7 @@ from tests.factories import auth, make_enrollment, make_key
 MARKS = (None, "present", "late", "excused", "absent")
 
 
-def expected(statuses: list[str | None]) -> float | None:
+def expected(statuses: Sequence[str | None]) -> float | None:
     """The contract's formula, directly: statuses of the sessions held by today."""
     attended = sum(s in ("present", "late") for s in statuses)
     counted = len(statuses) - sum(s == "excused" for s in statuses)

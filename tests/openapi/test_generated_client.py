@@ -275,7 +275,8 @@ async def test_the_whole_lifecycle_through_the_generated_client(partner: Partner
     ).status_code == 409
     assert (await p.start_cohort(cohort.id, client=staff)).parsed.status == "in_progress"
     # Attendance: sessions (one, many), marks (JSON and CSV), percents, delete.
-    p.recorder.inner.app.state.clock = ManualClock(datetime(2031, 1, 12, 9, tzinfo=UTC))
+    app: Any = p.recorder.inner.app
+    app.state.clock = ManualClock(datetime(2031, 1, 12, 9, tzinfo=UTC))
     two = m.SessionsCreate.from_dict({"sessions": [{"date": "2031-01-10"}, {"date": "2031-01-11"}]})
     made = await p.create_sessions(cohort.id, client=staff, body=two)
     assert made.status_code == 201, made.content
