@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -45,28 +45,53 @@ class Figure:
         return self.held >= AT_RISK_MIN_HELD and self.below(min_attendance)
 
 
-def _counts() -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int]]:
-    held = func.count(AttendanceSession.id)
-    attended = func.count(case((AttendanceMark.status.in_(ATTENDED), literal(1))))
-    excused = func.count(case((AttendanceMark.status == AttendanceStatus.excused.value, 1)))
-    return held, attended, excused
-
-
-def hundredths() -> ColumnElement[int | None]:
-    """The percent × 100 as an integer (rounded half up), or NULL: for a grouped statement."""
-    held, attended, excused = _counts()
+def _hundredths(
+    held: ColumnElement[int], attended: ColumnElement[int], excused: ColumnElement[int]
+) -> ColumnElement[int | None]:
+    """The percent × 100 as an integer (rounded half up), or NULL."""
     counted = held - excused
     return case((counted > 0, (attended * 20000 + counted) // (2 * counted)), else_=None)
 
 
-def figures_statement(today: date, *, pending_session_id: str | None = None) -> AnySelect:
+def figures_statement(
+    today: date,
+    *,
+    cohort_id: str | None = None,
+    enrollment_ids: list[str] | None = None,
+    pending_session_id: str | None = None,
+) -> AnySelect:
     """Every enrollment with its counts and percent; add a WHERE on ``Enrollment``.
 
-    ``pending_session_id``: the figure as it stood before that session was marked,
-    the session counting only for enrollments already marked at it.
+    Two grouped subqueries, joined to the enrollments: sessions held per cohort, and
+    attended / excused marks per enrollment (marks of sessions held by ``today``).
+    ``cohort_id`` / ``enrollment_ids`` narrow the subqueries (and should be given
+    whenever the caller narrows the enrollments the same way).
+
+    ``pending_session_id``: the figure as it stood before that (held) session was
+    marked: it counts only for enrollments already marked at it.
     """
-    held, attended, excused = _counts()
-    session_held = AttendanceSession.date <= today
+    held_q = select(AttendanceSession.cohort_id, func.count(AttendanceSession.id).label("n")).where(
+        AttendanceSession.date <= today
+    )
+    marks_q = (
+        select(
+            AttendanceMark.enrollment_id,
+            func.count(case((AttendanceMark.status.in_(ATTENDED), literal(1)))).label("attended"),
+            func.count(case((AttendanceMark.status == AttendanceStatus.excused.value, 1))).label(
+                "excused"
+            ),
+        )
+        .join(AttendanceSession, AttendanceSession.id == AttendanceMark.session_id)
+        .where(AttendanceSession.date <= today)
+    )
+    if cohort_id is not None:
+        held_q = held_q.where(AttendanceSession.cohort_id == cohort_id)
+        marks_q = marks_q.where(AttendanceSession.cohort_id == cohort_id)
+    if enrollment_ids is not None:
+        marks_q = marks_q.where(AttendanceMark.enrollment_id.in_(enrollment_ids))
+    held_sub = held_q.group_by(AttendanceSession.cohort_id).subquery("held")
+    marks_sub = marks_q.group_by(AttendanceMark.enrollment_id).subquery("marked")
+    held: ColumnElement[int] = func.coalesce(held_sub.c.n, 0)
     if pending_session_id is not None:
         earlier = aliased(AttendanceMark)
         already = (
@@ -75,7 +100,9 @@ def figures_statement(today: date, *, pending_session_id: str | None = None) -> 
             .correlate(Enrollment)
             .exists()
         )
-        session_held = and_(session_held, or_(AttendanceSession.id != pending_session_id, already))
+        held = held - case((already, 0), else_=1)
+    attended: ColumnElement[int] = func.coalesce(marks_sub.c.attended, 0)
+    excused: ColumnElement[int] = func.coalesce(marks_sub.c.excused, 0)
     return (
         select(
             Enrollment.id.label("enrollment_id"),
@@ -83,21 +110,11 @@ def figures_statement(today: date, *, pending_session_id: str | None = None) -> 
             held.label("held"),
             attended.label("attended"),
             excused.label("excused"),
-            hundredths().label("hundredths"),
+            _hundredths(held, attended, excused).label("hundredths"),
         )
         .select_from(Enrollment)
-        .outerjoin(
-            AttendanceSession,
-            and_(AttendanceSession.cohort_id == Enrollment.cohort_id, session_held),
-        )
-        .outerjoin(
-            AttendanceMark,
-            and_(
-                AttendanceMark.session_id == AttendanceSession.id,
-                AttendanceMark.enrollment_id == Enrollment.id,
-            ),
-        )
-        .group_by(Enrollment.id, Enrollment.applicant_id)
+        .outerjoin(held_sub, held_sub.c.cohort_id == Enrollment.cohort_id)
+        .outerjoin(marks_sub, marks_sub.c.enrollment_id == Enrollment.id)
     )
 
 
@@ -115,7 +132,12 @@ async def figures(
     pending_session_id: str | None = None,
 ) -> dict[str, Figure]:
     """The figures of a cohort's roster (or of some enrollments), in one statement."""
-    stmt = figures_statement(today, pending_session_id=pending_session_id)
+    stmt = figures_statement(
+        today,
+        cohort_id=cohort_id,
+        enrollment_ids=enrollment_ids,
+        pending_session_id=pending_session_id,
+    )
     if cohort_id is not None:
         stmt = stmt.where(Enrollment.cohort_id == cohort_id)
     if enrollment_ids is not None:
@@ -159,12 +181,14 @@ async def roster_page(
     below: float | None = None,
 ) -> list[Figure]:
     """A page of a cohort's enrolled roster by enrollment id; ``below``: percent < below."""
-    stmt = figures_statement(today).where(
+    stmt = figures_statement(today, cohort_id=cohort_id).where(
         Enrollment.cohort_id == cohort_id, Enrollment.status == EnrollmentStatus.enrolled.value
     )
     if after is not None:
         stmt = stmt.where(Enrollment.id > after)
+    roster = stmt.subquery("roster")
+    page = select(roster)
     if below is not None:
-        stmt = stmt.having(hundredths() < below * 100)
-    rows = (await session.execute(stmt.order_by(Enrollment.id).limit(limit))).all()
+        page = page.where(roster.c.hundredths < below * 100)
+    rows = (await session.execute(page.order_by(roster.c.enrollment_id).limit(limit))).all()
     return [_figure(r) for r in rows]

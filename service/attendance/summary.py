@@ -45,7 +45,6 @@ def _figures(today: date, centres: ColumnElement[bool]) -> object:
     per_enrollment = (
         figures_statement(today)
         .add_columns(Enrollment.cohort_id, Enrollment.status)
-        .group_by(Enrollment.cohort_id, Enrollment.status)
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
         .where(Enrollment.status.in_(COUNTED), centres)
         .where(has_sessions)
