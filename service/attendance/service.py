@@ -186,10 +186,10 @@ async def mark(
     found = await repository.find_session(session, session_id)
     if found is None:
         raise session_not_found()
-    await _cohort_in_scope(session, actor, found.cohort_id)
     cohort = await repository.cohort(session, found.cohort_id, lock=True)
     if cohort is None:
         raise seats.cohort_not_found()
+    seats.check_centre(actor, cohort.centre_id)
     today = now.date()
     if found.date > today:
         raise FutureSession(found.date, today)
