@@ -67,7 +67,7 @@ def _browse(url: str, facts: dict[str, Any], tmp_path: Path) -> None:
         chromium(tmp_path / "profile") as driver,
     ):
         _sign_in(driver, base, facts["staff"])
-        row = driver.find_element(By.CSS_SELECTOR, "#attendance-panel tr[data-cohort=att-isb]")
+        row = driver.find_element(By.CSS_SELECTOR, "#attendance-panel tr[data-attendance-cohort=att-isb]")
         assert row.find_element(By.CSS_SELECTOR, ".today").text == "not marked"
         navigate(driver, lambda: driver.find_element(By.LINK_TEXT, "Cloud basics").click())
         marks = driver.find_elements(By.LINK_TEXT, "Mark")
@@ -104,6 +104,6 @@ def _browse(url: str, facts: dict[str, Any], tmp_path: Path) -> None:
             assert body["sessions"][-1]["status"] == ("absent" if percent == 0 else "late")
 
         driver.get(f"{base}/dashboard")
-        row = driver.find_element(By.CSS_SELECTOR, "#attendance-panel tr[data-cohort=att-isb]")
+        row = driver.find_element(By.CSS_SELECTOR, "#attendance-panel tr[data-attendance-cohort=att-isb]")
         assert row.find_element(By.CSS_SELECTOR, ".today").text == "marked"
         assert row.find_element(By.CSS_SELECTOR, ".at-risk").text == "2"
