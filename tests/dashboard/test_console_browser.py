@@ -23,6 +23,7 @@ from tests.dashboard.test_browser import SECRET, _sign_in
 from tests.factories import auth, make_cohort, make_key
 from tests.live import live_server
 
+PANEL_ROW = "#attendance-panel tr[data-attendance-cohort=att-isb]"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(missing() is not None, reason=missing() or ""),
@@ -67,7 +68,7 @@ def _browse(url: str, facts: dict[str, Any], tmp_path: Path) -> None:
         chromium(tmp_path / "profile") as driver,
     ):
         _sign_in(driver, base, facts["staff"])
-        row = driver.find_element(By.CSS_SELECTOR, "#attendance-panel tr[data-attendance-cohort=att-isb]")
+        row = driver.find_element(By.CSS_SELECTOR, PANEL_ROW)
         assert row.find_element(By.CSS_SELECTOR, ".today").text == "not marked"
         navigate(driver, lambda: driver.find_element(By.LINK_TEXT, "Cloud basics").click())
         marks = driver.find_elements(By.LINK_TEXT, "Mark")
@@ -104,6 +105,6 @@ def _browse(url: str, facts: dict[str, Any], tmp_path: Path) -> None:
             assert body["sessions"][-1]["status"] == ("absent" if percent == 0 else "late")
 
         driver.get(f"{base}/dashboard")
-        row = driver.find_element(By.CSS_SELECTOR, "#attendance-panel tr[data-attendance-cohort=att-isb]")
+        row = driver.find_element(By.CSS_SELECTOR, PANEL_ROW)
         assert row.find_element(By.CSS_SELECTOR, ".today").text == "marked"
         assert row.find_element(By.CSS_SELECTOR, ".at-risk").text == "2"
