@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from service import __version__
 from service.applicants.router import router as applicants_router
+from service.attendance.router import router as attendance_router
 from service.catalog.router import router as catalog_router
 from service.cohorts.router import router as cohorts_router
 from service.completions.router import public_router as certificates_router
@@ -26,6 +27,7 @@ from service.core.hosts import AllowedHosts
 from service.core.limits import BodySizeLimit
 from service.core.observability import RequestContextMiddleware
 from service.core.openapi import install_openapi, operation_id
+from service.dashboard.console import router as console_router
 from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
 from service.events.router import router as events_router
@@ -145,8 +147,10 @@ def create_app(
     app.include_router(enrollments_router)
     app.include_router(reports_router)
     app.include_router(dashboard_router)
+    app.include_router(console_router)
     install_metrics(app)
     app.include_router(completions_router)
+    app.include_router(attendance_router)
     app.include_router(certificates_router)
     app.include_router(events_router)
     app.include_router(webhooks_router)

@@ -33,9 +33,14 @@ ROW_SCHEMA: dict[str, Any] = {
         "enrollment_id": {"type": "string", "maxLength": 64},
         "cnic": {"type": "string", "example": "35202-1234567-1"},
         "score": {"type": "number", "minimum": 0, "maximum": 100},
-        "attendance": {"type": "number", "minimum": 0, "maximum": 100},
+        "attendance": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Optional when the cohort has sessions: the computed percent is used.",
+        },
     },
-    "required": ["score", "attendance"],
+    "required": ["score"],
 }
 OPENAPI_BODY: dict[str, Any] = {
     "requestBody": {

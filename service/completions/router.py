@@ -17,6 +17,7 @@ from service.completions.schemas import (
     RevokeRequest,
 )
 from service.core.auth import AdminActor, StaffActor
+from service.core.clock import ClockDep
 from service.core.db import SessionDep
 from service.core.errors import ServiceError, problem_responses
 from service.core.routing import CheckedRoute
@@ -33,10 +34,14 @@ public_router = APIRouter(tags=["certificate verification"], route_class=Checked
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def complete_enrollment(
-    enrollment_id: str, body: CompleteRequest, session: SessionDep, actor: StaffActor
+    enrollment_id: str,
+    body: CompleteRequest,
+    session: SessionDep,
+    actor: StaffActor,
+    clock: ClockDep,
 ) -> EnrollmentRead:
     """Record a result: completed (with a certificate) or failed."""
-    return await service.complete(session, actor, enrollment_id, body)
+    return await service.complete(session, actor, enrollment_id, body, today=clock.now().date())
 
 
 @router.post(
@@ -45,10 +50,14 @@ async def complete_enrollment(
     openapi_extra=OPENAPI_BODY,
 )
 async def complete_cohort_rows(
-    cohort_id: str, rows: CompletionRowsDep, session: SessionDep, actor: StaffActor
+    cohort_id: str,
+    rows: CompletionRowsDep,
+    session: SessionDep,
+    actor: StaffActor,
+    clock: ClockDep,
 ) -> CompletionResults:
     """Record many results at once (JSON or CSV); one result per row, in order."""
-    results = await service.complete_many(session, actor, cohort_id, rows)
+    results = await service.complete_many(session, actor, cohort_id, rows, today=clock.now().date())
     return CompletionResults(results=results)
 
 
@@ -61,10 +70,11 @@ async def complete_cohort_rows_csv(
     file: Annotated[UploadFile, File(description="UTF-8 CSV: enrollment_id,cnic,score,attendance")],
     session: SessionDep,
     actor: StaffActor,
+    clock: ClockDep,
 ) -> CompletionResults:
     """Record many results from a CSV file; one result per line, in order."""
     rows = await csv_file_rows(file)
-    results = await service.complete_many(session, actor, cohort_id, rows)
+    results = await service.complete_many(session, actor, cohort_id, rows, today=clock.now().date())
     return CompletionResults(results=results)
 
 

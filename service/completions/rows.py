@@ -62,7 +62,9 @@ def _text(value: Any, field: str, problems: list[str]) -> str | None:
     return value.strip() or None
 
 
-def _percent(value: Any, field: str, problems: list[str], *, from_text: bool) -> float | None:
+def _percent(
+    value: Any, field: str, problems: list[str], *, from_text: bool, required: bool = True
+) -> float | None:
     if from_text and isinstance(value, str):
         value = value.strip()
         if not value:
@@ -73,7 +75,8 @@ def _percent(value: Any, field: str, problems: list[str], *, from_text: bool) ->
             problems.append(f"{field} must be a number")
             return None
     if value is None:
-        problems.append(f"{field} is required")
+        if required:
+            problems.append(f"{field} is required")
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(f"{field} must be a number")
@@ -107,7 +110,10 @@ def parse_row(row: int, item: Any, *, from_text: bool = False) -> ParsedRow:
     if enrollment_id is not None and len(enrollment_id) > _MAX_ID_LENGTH:
         problems.append("enrollment_id is not an enrollment id")
     score = _percent(item.get("score"), "score", problems, from_text=from_text)
-    attendance = _percent(item.get("attendance"), "attendance", problems, from_text=from_text)
+    # Optional here: left out, the cohort's computed attendance is used (service.attendance).
+    attendance = _percent(
+        item.get("attendance"), "attendance", problems, from_text=from_text, required=False
+    )
     if problems:
         return ParsedRow(row, enrollment_id=enrollment_id, error="; ".join(problems))
     return ParsedRow(row, enrollment_id, cnic, score, attendance)
@@ -156,7 +162,7 @@ def parse_csv(lines: Iterable[str], field: str = "file") -> list[ParsedRow]:
             raise ValidationFailed(
                 {field: msg("csv.duplicate_columns", "The header row names a column twice.")}
             )
-        missing = [c for c in ("score", "attendance") if c not in header]
+        missing = [c for c in ("score",) if c not in header]
         if "enrollment_id" not in header and "cnic" not in header:
             missing.insert(0, "enrollment_id or cnic")
         if missing:

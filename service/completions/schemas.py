@@ -16,7 +16,11 @@ Percent = Annotated[float, Field(ge=0, le=100, strict=True, allow_inf_nan=False)
 
 class CompleteRequest(BaseModel):
     score: Percent = Field(description="Final score, 0-100.")
-    attendance: Percent = Field(description="Attendance in percent, 0-100.")
+    attendance: Percent | None = Field(
+        default=None,
+        description="Attendance in percent, 0-100; optional when the cohort has sessions "
+        "(the computed percent is used; a value given overrides it).",
+    )
 
 
 class CompletionResult(BaseModel):

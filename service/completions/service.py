@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.completions import codes, repository
+from service.completions.attendance import computed_for, outcome_reason, resolve
 from service.completions.repository import Candidate, CertificateRecord, Outcome
 from service.completions.rows import ParsedRow
 from service.completions.schemas import (
@@ -19,7 +20,7 @@ from service.completions.schemas import (
     CompletionResult,
 )
 from service.core.auth import Actor
-from service.core.errors import Conflict, NotFound, ServiceError
+from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from service.core.i18n import msg
 from service.core.transitions import InvalidTransition
 from service.enrollments.schemas import EnrollmentRead
@@ -105,17 +106,8 @@ def _already_revoked(code: str) -> AlreadyRevoked:
     )
 
 
-def _number(value: float) -> str:
-    """72.0 → "72", 72.25 → "72.25" (exact, unlike %g)."""
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
 def passes(cohort: Cohort, score: float, attendance: float) -> bool:
     return score >= cohort.pass_score and attendance >= cohort.min_attendance
-
-
-def _outcome_reason(score: float, attendance: float) -> str:
-    return f"score {_number(score)}, attendance {_number(attendance)}"
 
 
 def enrollment_read(enrollment: Enrollment, certificate_code: str | None) -> EnrollmentRead:
@@ -127,7 +119,12 @@ def enrollment_read(enrollment: Enrollment, certificate_code: str | None) -> Enr
 
 
 async def complete(
-    session: AsyncSession, actor: Actor, enrollment_id: str, data: CompleteRequest
+    session: AsyncSession,
+    actor: Actor,
+    enrollment_id: str,
+    data: CompleteRequest,
+    *,
+    today: date | None = None,
 ) -> EnrollmentRead:
     """enrolled → completed (with a certificate) or failed, in an in_progress cohort."""
     found = await repository.enrollment_in_cohort(session, enrollment_id)
@@ -140,10 +137,14 @@ async def complete(
         raise CohortNotInProgress(cohort)
     if found.enrollment.status != EnrollmentStatus.enrolled:
         raise _not_completable(found.enrollment.status)
+    computed = await computed_for(session, cohort.id, [enrollment_id], today or utcnow().date())
+    attendance = resolve(data.attendance, computed, enrollment_id)
+    if attendance.value is None:
+        raise ValidationFailed({"attendance": attendance.error or "attendance is required"})
 
     status = (
         EnrollmentStatus.completed
-        if passes(cohort, data.score, data.attendance)
+        if passes(cohort, data.score, attendance.value)
         else EnrollmentStatus.failed
     )
     at = utcnow()
@@ -152,7 +153,7 @@ async def complete(
         enrollment_id,
         status=status.value,
         score=data.score,
-        attendance=data.attendance,
+        attendance=attendance.value,
         at=at,
         key_id=actor.key_id,
     )
@@ -172,7 +173,7 @@ async def complete(
         from_status=EnrollmentStatus.enrolled.value,
         to_status=status.value,
         actor=actor.name,
-        reason=_outcome_reason(data.score, data.attendance),
+        reason=outcome_reason(data.score, attendance.value, attendance.computed),
     )
     await session.flush()
     return enrollment_read(enrollment, code)
@@ -187,6 +188,8 @@ class _Planned:
     enrollment_id: str | None = None
     status: str | None = None
     error: str | None = None
+    attendance: float | None = None
+    computed: float | None = None
 
 
 def _pick_for_cnic(found: Sequence[Candidate]) -> Candidate | None:
@@ -198,7 +201,10 @@ def _pick_for_cnic(found: Sequence[Candidate]) -> Candidate | None:
 
 
 def _plan(
-    cohort: Cohort, rows: Sequence[ParsedRow], candidates: Sequence[Candidate]
+    cohort: Cohort,
+    rows: Sequence[ParsedRow],
+    candidates: Sequence[Candidate],
+    computed: dict[str, float | None] | None,
 ) -> list[_Planned]:
     by_id = {c.id: c for c in candidates}
     by_cnic: dict[str, list[Candidate]] = {}
@@ -231,19 +237,26 @@ def _plan(
         if target.status != EnrollmentStatus.enrolled:
             plan.error = f"the enrollment is {target.status}, not enrolled"
             continue
-        if row.score is None or row.attendance is None:  # parse_row guarantees both
-            plan.error = "score and attendance are required"
+        attendance = resolve(row.attendance, computed, target.id)
+        if row.score is None or attendance.value is None:  # parse_row guarantees the score
+            plan.error = attendance.error or "score is required"
             continue
+        plan.attendance, plan.computed = attendance.value, attendance.computed
         plan.status = (
             EnrollmentStatus.completed.value
-            if passes(cohort, row.score, row.attendance)
+            if passes(cohort, row.score, attendance.value)
             else EnrollmentStatus.failed.value
         )
     return plans
 
 
 async def complete_many(
-    session: AsyncSession, actor: Actor, cohort_id: str, rows: Sequence[ParsedRow]
+    session: AsyncSession,
+    actor: Actor,
+    cohort_id: str,
+    rows: Sequence[ParsedRow],
+    *,
+    today: date | None = None,
 ) -> list[CompletionResult]:
     """Record many results in set-based statements; bad rows are reported, good rows kept."""
     found = await repository.cohort_with_programme(session, cohort_id)
@@ -259,11 +272,13 @@ async def complete_many(
     ids = sorted({r.enrollment_id for r in rows if r.error is None and r.enrollment_id})
     cnics = sorted({r.cnic for r in rows if r.error is None and r.cnic})
     candidates = await repository.candidates_for_rows(session, cohort.id, ids, cnics)
-    plans = _plan(cohort, rows, candidates)
+    in_cohort = [c.id for c in candidates if c.cohort_id == cohort.id]
+    computed = await computed_for(session, cohort.id, in_cohort, today or utcnow().date())
+    plans = _plan(cohort, rows, candidates, computed)
 
     at = utcnow()
     outcomes = [
-        Outcome(p.enrollment_id, p.status, p.row.score, p.row.attendance)  # type: ignore[arg-type]
+        Outcome(p.enrollment_id, p.status, p.row.score, p.attendance)  # type: ignore[arg-type]
         for p in plans
         if p.status is not None
     ]
@@ -287,7 +302,7 @@ async def complete_many(
                 "to_status": p.status,
                 "actor": actor.name,
                 "at": at,
-                "reason": _outcome_reason(p.row.score or 0, p.row.attendance or 0),
+                "reason": outcome_reason(p.row.score or 0, p.attendance or 0, p.computed),
             }
             for p in plans
             if p.status is not None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
 
 from service.models.base import utcnow
 
@@ -29,3 +31,12 @@ class ManualClock:
     def advance(self, seconds: float) -> datetime:
         self._now += timedelta(seconds=seconds)
         return self._now
+
+
+def request_clock(request: Request) -> Clock:
+    """The clock requests read: ``app.state.clock`` when a test sets one, else the system's."""
+    clock: Clock | None = getattr(request.app.state, "clock", None)
+    return clock or SystemClock()
+
+
+ClockDep = Annotated[Clock, Depends(request_clock)]

@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor, authenticate
+from service.core.clock import ClockDep
 from service.core.db import ReportingSessionDep, SessionDep
 from service.core.errors import Forbidden, NotFound, Unauthorized
 from service.core.i18n import msg
@@ -148,7 +149,11 @@ async def logout(request: Request, session: SessionDep, settings: SettingsDep) -
 
 @router.get("/dashboard")
 async def dashboard(
-    request: Request, session: SessionDep, reporting: ReportingSessionDep, settings: SettingsDep
+    request: Request,
+    session: SessionDep,
+    reporting: ReportingSessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
 ) -> Response:
     """The progress dashboard for a signed-in reporter, staff or admin key."""
     actor = await _signed_in(request, session, settings)
@@ -157,7 +162,7 @@ async def dashboard(
         if cookies.COOKIE_NAME in request.cookies:
             cookies.clear_cookie(response, request)
         return response
-    data = await service.dashboard(session, actor, reporting=reporting)
+    data = await service.dashboard(session, actor, reporting=reporting, now=clock.now())
     return _page(
         request,
         "dashboard.html",

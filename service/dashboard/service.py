@@ -11,10 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.attendance import summary as attendance
+from service.attendance.summary import CohortToday
 from service.core.auth import Actor
+from service.core.scope import centre_in_scope
 from service.dashboard import charts, repository
 from service.dashboard import session as cookies
-from service.models import ApiKey
+from service.models import ApiKey, Cohort
 from service.models.base import utcnow
 from service.models.enums import Role
 from service.reports import service as reports
@@ -120,6 +123,8 @@ class Dashboard:
     # None: the panel is not shown to this viewer at all.
     cohorts: list[CentreCohorts] | None
     cohort_window_end: date
+    # Cohorts in progress: today's sessions marked or not, at-risk counts (staff, admin).
+    attendance: list[CohortToday] | None = None
 
 
 def _monday(day: date) -> date:
@@ -233,7 +238,12 @@ async def _cohort_panel(
 
 
 async def dashboard(
-    session: AsyncSession, actor: Actor, *, reporting: AsyncSession, public: bool = False
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    reporting: AsyncSession,
+    public: bool = False,
+    now: datetime | None = None,
 ) -> Dashboard:
     """Everything one page shows, for what ``actor`` may see.
 
@@ -261,10 +271,18 @@ async def dashboard(
         if actor.is_staff_or_admin and not public
         else None
     )
+    panel = (
+        await attendance.in_progress(
+            session, (now or utcnow()).date(), centre_in_scope(actor, Cohort.centre_id)
+        )
+        if cohorts is not None
+        else None
+    )
     return Dashboard(
         today=today,
         targets=targets,
         breakdowns=breakdowns,
         cohorts=cohorts,
         cohort_window_end=end,
+        attendance=panel,
     )

@@ -5,6 +5,9 @@ from service.models.api_key import ApiKey, api_key_centres
 from service.models.applicant import Applicant
 from service.models.applicant_client import ApplicantClient
 from service.models.applicant_event import ApplicantEvent
+from service.models.attendance_mark import AttendanceMark
+from service.models.attendance_mark_change import AttendanceMarkChange
+from service.models.attendance_session import AttendanceSession
 from service.models.base import Base
 from service.models.centre import Centre
 from service.models.certificate import Certificate
@@ -34,6 +37,9 @@ __all__ = [
     "Applicant",
     "ApplicantClient",
     "ApplicantEvent",
+    "AttendanceMark",
+    "AttendanceMarkChange",
+    "AttendanceSession",
     "Base",
     "Centre",
     "Certificate",

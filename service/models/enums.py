@@ -76,5 +76,12 @@ class TargetMetric(StrEnum):
     enrollments = "enrollments"
 
 
+class AttendanceStatus(StrEnum):
+    present = "present"
+    late = "late"
+    excused = "excused"
+    absent = "absent"
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     return tuple(member.value for member in enum)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.core.clock import ManualClock
 from service.core.db import Database, get_database, get_session
 from service.models import Applicant, Event
 from tests.applicants.helpers import csv_bytes, csv_row
@@ -32,6 +34,10 @@ NO_EVENTS = {
     ("PATCH", "/api/v1/districts/{district_code}"),
     ("POST", "/dashboard/login"),
     ("POST", "/dashboard/logout"),
+    # The staff console's form post calls the same marking service as
+    # PUT /api/v1/sessions/{session_id}/attendance (walked above); its events are
+    # that route's (tests/dashboard/test_console.py).
+    ("POST", "/dashboard/sessions/{session_id}/attendance"),
     ("POST", "/api/v1/webhooks"),
     ("PATCH", "/api/v1/webhooks/{webhook_id}"),
     ("DELETE", "/api/v1/webhooks/{webhook_id}"),
@@ -159,6 +165,39 @@ async def test_every_write_endpoint_emits_its_events(
             json={"applicant_id": second},
         )
     )["id"]
+    # Attendance: creating and deleting sessions emits nothing; a marking request that
+    # takes a trainee below min_attendance with 3 sessions held emits attendance.at_risk.
+    app.state.clock = ManualClock(datetime(2027, 1, 12, 9, tzinfo=UTC))
+    held = await step(
+        "POST",
+        "/api/v1/cohorts/{cohort_id}/sessions",
+        [],
+        status=201,
+        json={"sessions": [{"date": d} for d in ("2027-01-10", "2027-01-11", "2027-01-12")]},
+    )
+    ids["session_id"] = (
+        await step(
+            "POST",
+            "/api/v1/cohorts/{cohort_id}/sessions",
+            [],
+            status=201,
+            json={"date": "2027-01-13"},
+        )
+    )["id"]
+    await step("DELETE", "/api/v1/sessions/{session_id}", [], status=204)
+    ids["session_id"] = held["items"][0]["id"]
+    await step(
+        "PUT",
+        "/api/v1/sessions/{session_id}/attendance",
+        ["attendance.at_risk"],
+        json=[{"enrollment_id": ids["enrollment_id"], "status": "present"}],
+    )
+    await step(
+        "PUT",
+        "/api/v1/sessions/{session_id}/attendance/import",
+        [],
+        files={"file": ("m.csv", io.BytesIO(b"enrollment_id,status\nnobody,late\n"), "text/csv")},
+    )
     await step("POST", "/api/v1/cohorts/{cohort_id}/start", ["cohort.started"])
     done = await step(
         "POST",

@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.core.clock import ManualClock
 from tests.factories import applicant_payload, cohort_payload, make_key, random_cnic, unique
 from tests.openapi import client as generated
 
@@ -272,6 +274,40 @@ async def test_the_whole_lifecycle_through_the_generated_client(partner: Partner
         await p.complete_enrollment(enrolled[0].id, client=staff, body=early)
     ).status_code == 409
     assert (await p.start_cohort(cohort.id, client=staff)).parsed.status == "in_progress"
+    # Attendance: sessions (one, many), marks (JSON and CSV), percents, delete.
+    app: Any = p.recorder.inner.app
+    app.state.clock = ManualClock(datetime(2031, 1, 12, 9, tzinfo=UTC))
+    two = m.SessionsCreate.from_dict({"sessions": [{"date": "2031-01-10"}, {"date": "2031-01-11"}]})
+    made = await p.create_sessions(cohort.id, client=staff, body=two)
+    assert made.status_code == 201, made.content
+    assert [s.date.isoformat() for s in made.parsed.items] == ["2031-01-10", "2031-01-11"]
+    lab = m.SessionsCreate.from_dict({"date": "2031-01-12", "topic": "Lab"})
+    one = await p.create_sessions(cohort.id, client=staff, body=lab)
+    assert one.headers["Location"] == f"/api/v1/sessions/{one.parsed.id}"
+    assert len((await p.list_sessions(cohort.id, client=staff)).parsed.items) == 3
+    assert (await p.get_session(one.parsed.id, client=staff)).parsed.topic == "Lab"
+    marks = [
+        m.MarkSessionBodyItem.from_dict({"enrollment_id": enrolled[0].id, "status": "present"})
+    ]
+    marked = await p.mark_session(one.parsed.id, client=staff, body=marks)
+    assert [r.status for r in marked.parsed.results] == ["present"], marked.content
+    sheet = p.file("a.csv", f"enrollment_id,status\n{enrolled[0].id},late\n")
+    first_day = made.parsed.items[0].id
+    by_sheet = await p.mark_session_csv(
+        first_day, client=staff, body=m.BodyMarkSessionCsv(file=sheet)
+    )
+    assert [r.status for r in by_sheet.parsed.results] == ["late"], by_sheet.content
+    mine = await p.get_enrollment_attendance(enrolled[0].id, client=client)
+    assert mine.parsed.percent == 66.67, mine.content
+    roster = await p.get_cohort_attendance(cohort.id, client=staff, below=75.0)
+    assert enrolled[0].id in {r.enrollment_id for r in roster.parsed.items}
+    report = await p.get_attendance_report(client=reporter, group=m.GetAttendanceReportGroup.CENTRE)
+    assert report.status_code == 200, report.content
+    assert (await p.get_attendance_report(client=client)).status_code == 403
+    spare_day = m.SessionsCreate.from_dict({"date": "2031-01-13"})
+    spare_id = (await p.create_sessions(cohort.id, client=staff, body=spare_day)).parsed.id
+    assert (await p.delete_session(spare_id, client=staff)).status_code == 204
+    assert (await p.delete_session(one.parsed.id, client=staff)).status_code == 409
     completed = (await p.complete_enrollment(enrolled[0].id, client=staff, body=early)).parsed
     assert completed.status == "completed"
     assert completed.certificate_code

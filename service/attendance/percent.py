@@ -1,0 +1,194 @@
+"""The attendance percent, in SQL, for a whole roster in one statement.
+
+percent = (present + late) / (sessions dated today or earlier − excused) × 100,
+rounded half up to 2 decimals; a held session without a mark counts as absent;
+``null`` before the first session or when every held session is excused.
+
+The figure is computed in integer hundredths so SQLite and PostgreSQL round
+identically: ``(attended × 20000 + d) // (2 × d)`` with ``d = held − excused``
+is ``round_half_up(attended / d × 10000)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from service.core.sql import AnySelect
+from service.models import AttendanceMark, AttendanceSession, Enrollment
+from service.models.enums import AttendanceStatus, EnrollmentStatus
+
+ATTENDED = (AttendanceStatus.present.value, AttendanceStatus.late.value)
+# Sessions held before an at-risk warning means anything.
+AT_RISK_MIN_HELD = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One enrollment's attendance as the contract defines it."""
+
+    enrollment_id: str
+    applicant_id: str
+    held: int
+    attended: int
+    excused: int
+    percent: float | None
+
+    def below(self, threshold: float) -> bool:
+        return self.percent is not None and self.percent < threshold
+
+    def at_risk(self, min_attendance: float) -> bool:
+        return self.held >= AT_RISK_MIN_HELD and self.below(min_attendance)
+
+
+def _hundredths(
+    held: ColumnElement[int], attended: ColumnElement[int], excused: ColumnElement[int]
+) -> ColumnElement[int | None]:
+    """The percent × 100 as an integer (rounded half up), or NULL."""
+    counted = held - excused
+    return case((counted > 0, (attended * 20000 + counted) // (2 * counted)), else_=None)
+
+
+def figures_statement(
+    today: date,
+    *,
+    cohort_id: str | None = None,
+    enrollment_ids: list[str] | None = None,
+    pending_session_id: str | None = None,
+) -> AnySelect:
+    """Every enrollment with its counts and percent; add a WHERE on ``Enrollment``.
+
+    Two grouped subqueries, joined to the enrollments: sessions held per cohort, and
+    attended / excused marks per enrollment (marks of sessions held by ``today``).
+    ``cohort_id`` / ``enrollment_ids`` narrow the subqueries (and should be given
+    whenever the caller narrows the enrollments the same way).
+
+    ``pending_session_id``: the figure as it stood before that (held) session was
+    marked: it counts only for enrollments already marked at it.
+    """
+    held_q = select(AttendanceSession.cohort_id, func.count(AttendanceSession.id).label("n")).where(
+        AttendanceSession.date <= today
+    )
+    marks_q = (
+        select(
+            AttendanceMark.enrollment_id,
+            func.count(case((AttendanceMark.status.in_(ATTENDED), literal(1)))).label("attended"),
+            func.count(case((AttendanceMark.status == AttendanceStatus.excused.value, 1))).label(
+                "excused"
+            ),
+        )
+        .join(AttendanceSession, AttendanceSession.id == AttendanceMark.session_id)
+        .where(AttendanceSession.date <= today)
+    )
+    if cohort_id is not None:
+        held_q = held_q.where(AttendanceSession.cohort_id == cohort_id)
+        marks_q = marks_q.where(AttendanceSession.cohort_id == cohort_id)
+    if enrollment_ids is not None:
+        marks_q = marks_q.where(AttendanceMark.enrollment_id.in_(enrollment_ids))
+    held_sub = held_q.group_by(AttendanceSession.cohort_id).subquery("held")
+    marks_sub = marks_q.group_by(AttendanceMark.enrollment_id).subquery("marked")
+    held: ColumnElement[int] = func.coalesce(held_sub.c.n, 0)
+    if pending_session_id is not None:
+        earlier = aliased(AttendanceMark)
+        already = (
+            select(earlier.id)
+            .where(earlier.session_id == pending_session_id, earlier.enrollment_id == Enrollment.id)
+            .correlate(Enrollment)
+            .exists()
+        )
+        held = held - case((already, 0), else_=1)
+    attended: ColumnElement[int] = func.coalesce(marks_sub.c.attended, 0)
+    excused: ColumnElement[int] = func.coalesce(marks_sub.c.excused, 0)
+    return (
+        select(
+            Enrollment.id.label("enrollment_id"),
+            Enrollment.applicant_id,
+            held.label("held"),
+            attended.label("attended"),
+            excused.label("excused"),
+            _hundredths(held, attended, excused).label("hundredths"),
+        )
+        .select_from(Enrollment)
+        .outerjoin(held_sub, held_sub.c.cohort_id == Enrollment.cohort_id)
+        .outerjoin(marks_sub, marks_sub.c.enrollment_id == Enrollment.id)
+    )
+
+
+def to_percent(value: int | None) -> float | None:
+    return None if value is None else int(value) / 100
+
+
+async def figures(
+    session: AsyncSession,
+    today: date,
+    *,
+    cohort_id: str | None = None,
+    enrollment_ids: list[str] | None = None,
+    enrolled_only: bool = True,
+    pending_session_id: str | None = None,
+) -> dict[str, Figure]:
+    """The figures of a cohort's roster (or of some enrollments), in one statement."""
+    stmt = figures_statement(
+        today,
+        cohort_id=cohort_id,
+        enrollment_ids=enrollment_ids,
+        pending_session_id=pending_session_id,
+    )
+    if cohort_id is not None:
+        stmt = stmt.where(Enrollment.cohort_id == cohort_id)
+    if enrollment_ids is not None:
+        stmt = stmt.where(Enrollment.id.in_(enrollment_ids))
+    if enrolled_only:
+        stmt = stmt.where(Enrollment.status == EnrollmentStatus.enrolled.value)
+    rows = (await session.execute(stmt)).all()
+    return {r.enrollment_id: _figure(r) for r in rows}
+
+
+async def percent_of(session: AsyncSession, enrollment_id: str, today: date) -> Figure | None:
+    found = await figures(session, today, enrollment_ids=[enrollment_id], enrolled_only=False)
+    return found.get(enrollment_id)
+
+
+async def cohort_has_sessions(session: AsyncSession, cohort_id: str) -> bool:
+    found = await session.scalar(
+        select(AttendanceSession.id).where(AttendanceSession.cohort_id == cohort_id).limit(1)
+    )
+    return found is not None
+
+
+def _figure(r: object) -> Figure:
+    return Figure(
+        r.enrollment_id,  # type: ignore[attr-defined]
+        r.applicant_id,  # type: ignore[attr-defined]
+        int(r.held),  # type: ignore[attr-defined]
+        int(r.attended),  # type: ignore[attr-defined]
+        int(r.excused),  # type: ignore[attr-defined]
+        to_percent(r.hundredths),  # type: ignore[attr-defined]
+    )
+
+
+async def roster_page(
+    session: AsyncSession,
+    today: date,
+    cohort_id: str,
+    *,
+    after: str | None,
+    limit: int,
+    below: float | None = None,
+) -> list[Figure]:
+    """A page of a cohort's enrolled roster by enrollment id; ``below``: percent < below."""
+    stmt = figures_statement(today, cohort_id=cohort_id).where(
+        Enrollment.cohort_id == cohort_id, Enrollment.status == EnrollmentStatus.enrolled.value
+    )
+    if after is not None:
+        stmt = stmt.where(Enrollment.id > after)
+    roster = stmt.subquery("roster")
+    page = select(roster)
+    if below is not None:
+        page = page.where(roster.c.hundredths < below * 100)
+    rows = (await session.execute(page.order_by(roster.c.enrollment_id).limit(limit))).all()
+    return [_figure(r) for r in rows]

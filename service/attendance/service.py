@@ -1,0 +1,371 @@
+"""Attendance rules: sessions within the cohort's dates, marks of enrolled trainees only,
+one percent (``percent.py``) everywhere, and an at-risk warning once per crossing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.attendance import percent, repository, summary
+from service.attendance.percent import Figure
+from service.attendance.repository import Marked, Target
+from service.attendance.rows import MarkRow
+from service.attendance.schemas import (
+    AttendanceReport,
+    AttendanceReportRow,
+    EnrollmentAttendance,
+    MarkResult,
+    Roster,
+    RosterRow,
+    SessionCreate,
+    SessionMark,
+    SessionRead,
+)
+from service.core.auth import Actor
+from service.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from service.core.pagination import PageParams, decode_cursor, encode_cursor
+from service.core.scope import centre_in_scope, enrollments_visible_to
+from service.events.emit import emit
+from service.models import AttendanceSession, Cohort
+from service.models.enums import EnrollmentStatus, Role
+from service.seats import service as seats
+
+
+class SessionMarked(Conflict):
+    title, slug = "Session has marks", "session-marked"
+
+
+class FutureSession(Conflict):
+    title, slug = "Session in the future", "session-in-future"
+
+    def __init__(self, day: date, today: date) -> None:
+        super().__init__(
+            f"The session is on {day.isoformat()}; it can be marked from that day "
+            f"(today is {today.isoformat()} UTC).",
+            extra={"date": day.isoformat()},
+        )
+
+
+def session_not_found() -> NotFound:
+    return NotFound("No session with this id.")
+
+
+def _read(found: AttendanceSession, marked: int | None) -> SessionRead:
+    return SessionRead(
+        id=found.id,
+        cohort_id=found.cohort_id,
+        date=found.date,
+        topic=found.topic,
+        marked=int(marked or 0),
+        created_at=found.created_at,
+    )
+
+
+async def _cohort_in_scope(session: AsyncSession, actor: Actor, cohort_id: str) -> Cohort:
+    cohort = await repository.cohort(session, cohort_id)
+    if cohort is None:
+        raise seats.cohort_not_found()
+    seats.check_centre(actor, cohort.centre_id)
+    return cohort
+
+
+# --- sessions -----------------------------------------------------------------------
+
+
+async def create_sessions(
+    session: AsyncSession,
+    actor: Actor,
+    cohort_id: str,
+    items: Sequence[SessionCreate],
+    *,
+    bulk: bool,
+) -> list[SessionRead]:
+    """Sessions dated within the cohort's dates (422 naming ``date`` otherwise)."""
+    cohort = await _cohort_in_scope(session, actor, cohort_id)
+    errors = [
+        FieldError(
+            field="date" if not bulk else f"sessions.{i}.date",
+            message=f"The date must be within the cohort's dates, "
+            f"{cohort.start_date.isoformat()} to {cohort.end_date.isoformat()}.",
+        )
+        for i, item in enumerate(items)
+        if not cohort.start_date <= item.date <= cohort.end_date
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    created = await repository.add_sessions(
+        session, cohort.id, [(i.date, i.topic or None) for i in items], actor.key_id
+    )
+    return [_read(s, 0) for s in created]
+
+
+async def list_sessions(session: AsyncSession, actor: Actor, cohort_id: str) -> list[SessionRead]:
+    cohort = await _cohort_in_scope(session, actor, cohort_id)
+    return [_read(*r) for r in await repository.sessions_of(session, cohort.id)]
+
+
+async def _session_in_scope(session: AsyncSession, actor: Actor, session_id: str) -> Cohort:
+    found = await repository.find_session(session, session_id)
+    if found is None:
+        raise session_not_found()
+    return await _cohort_in_scope(session, actor, found.cohort_id)
+
+
+async def get_session(session: AsyncSession, actor: Actor, session_id: str) -> SessionRead:
+    await _session_in_scope(session, actor, session_id)
+    row = await repository.session_row(session, session_id)
+    if row is None:
+        raise session_not_found()
+    return _read(*row)
+
+
+async def delete_session(session: AsyncSession, actor: Actor, session_id: str) -> None:
+    """Delete a session nobody is marked at (409 once marked: the marks are history)."""
+    cohort = await _session_in_scope(session, actor, session_id)
+    await repository.cohort(session, cohort.id, lock=True)  # no marking meanwhile
+    if not await repository.delete_unmarked(session, session_id):
+        raise SessionMarked("Marks were recorded at this session; it cannot be deleted.")
+
+
+# --- marks --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Planned:
+    row: MarkRow
+    target: Target | None = None
+    error: str | None = None
+
+
+def _plan(cohort_id: str, rows: Sequence[MarkRow], found: Sequence[Target]) -> list[_Planned]:
+    by_id = {t.id: t for t in found}
+    by_cnic: dict[str, list[Target]] = {}
+    for t in found:
+        if t.cohort_id == cohort_id:
+            by_cnic.setdefault(t.cnic, []).append(t)
+    first_row: dict[str, int] = {}
+    plans: list[_Planned] = []
+    for row in rows:
+        plan = _Planned(row)
+        plans.append(plan)
+        if row.error is not None:
+            plan.error = row.error
+            continue
+        if row.cnic is not None:
+            options = by_cnic.get(row.cnic, [])
+            enrolled = [t for t in options if t.status == EnrollmentStatus.enrolled]
+            target = (
+                enrolled[0] if enrolled else max(options, key=lambda t: t.queue_no, default=None)
+            )
+            if target is None:
+                plan.error = "no enrollment in this cohort for this CNIC"
+                continue
+        else:
+            target = by_id.get(row.enrollment_id or "")
+            if target is None or target.cohort_id != cohort_id:
+                plan.error = "no enrollment with this id in this cohort"
+                continue
+        plan.target = target
+        if target.id in first_row:
+            plan.error = f"the same enrollment is already in row {first_row[target.id]}"
+            continue
+        first_row[target.id] = row.row
+        if target.status != EnrollmentStatus.enrolled:
+            plan.error = f"the enrollment is {target.status}, not enrolled"
+    return plans
+
+
+async def mark(
+    session: AsyncSession, actor: Actor, session_id: str, rows: Sequence[MarkRow], *, now: datetime
+) -> list[MarkResult]:
+    """Mark a held session's roster; a re-mark replaces (last write wins) and is recorded."""
+    found = await repository.find_session(session, session_id)
+    if found is None:
+        raise session_not_found()
+    cohort = await repository.cohort(session, found.cohort_id, lock=True)
+    if cohort is None:
+        raise seats.cohort_not_found()
+    seats.check_centre(actor, cohort.centre_id)
+    today = now.date()
+    if found.date > today:
+        raise FutureSession(found.date, today)
+
+    ids = sorted({r.enrollment_id for r in rows if r.error is None and r.enrollment_id})
+    cnics = sorted({r.cnic for r in rows if r.error is None and r.cnic})
+    plans = _plan(cohort.id, rows, await repository.targets(session, cohort.id, ids, cnics))
+    good = [p for p in plans if p.error is None and p.target is not None]
+    marked_ids = [p.target.id for p in good if p.target is not None]
+    before = await percent.figures(
+        session, today, enrollment_ids=marked_ids, pending_session_id=session_id
+    )
+    previous = await repository.marks_at(session, session_id, marked_ids)
+    await repository.upsert_marks(
+        session,
+        session_id,
+        [Marked(p.target.id, p.row.status or "") for p in good if p.target is not None],
+        at=now,
+        key_id=actor.key_id,
+        actor=actor.name,
+        previous=previous,
+    )
+    after = await percent.figures(session, today, enrollment_ids=marked_ids)
+    await _warn_at_risk(session, cohort, before, after, now)
+    return [
+        MarkResult(
+            row=p.row.row,
+            status=p.row.status if p.error is None else "error",  # type: ignore[arg-type]
+            enrollment_id=p.target.id if p.target else p.row.enrollment_id,
+            previous=previous.get(p.target.id) if p.error is None and p.target else None,  # type: ignore[arg-type]
+            error=p.error,
+        )
+        for p in plans
+    ]
+
+
+async def _warn_at_risk(
+    session: AsyncSession,
+    cohort: Cohort,
+    before: dict[str, Figure],
+    after: dict[str, Figure],
+    now: datetime,
+) -> None:
+    """``attendance.at_risk`` for each enrollment this request took below the threshold.
+
+    "Before" is the figure as the marks stood: the session being marked counts only
+    where it was marked already, so a session that became due today and is marked
+    now is a change this request makes (see ``percent.figures_statement``).
+    """
+    crossed = [
+        f
+        for f in after.values()
+        if f.at_risk(cohort.min_attendance)
+        and not (
+            f.enrollment_id in before and before[f.enrollment_id].at_risk(cohort.min_attendance)
+        )
+    ]
+    if not crossed:
+        return
+    programme, centre = await repository.codes_of(session, cohort)
+    for f in crossed:
+        emit(
+            session,
+            "attendance.at_risk",
+            {
+                "enrollment_id": f.enrollment_id,
+                "applicant_id": f.applicant_id,
+                "cohort_id": cohort.id,
+                "cohort": cohort.code,
+                "programme": programme,
+                "centre": centre,
+                "percent": f.percent,
+                "reason": f"attendance {f.percent}% is below the cohort's minimum "
+                f"{cohort.min_attendance}% after {f.held} sessions",
+            },
+            centre_id=cohort.centre_id,
+            at=now,
+        )
+
+
+# --- percents -----------------------------------------------------------------------
+
+
+async def enrollment_attendance(
+    session: AsyncSession, actor: Actor, enrollment_id: str, *, today: date
+) -> EnrollmentAttendance:
+    enrollment = await repository.visible_enrollment(
+        session, enrollment_id, enrollments_visible_to(actor)
+    )
+    if enrollment is None:
+        raise NotFound("No enrollment with this id.")
+    figure = await percent.percent_of(session, enrollment.id, today)
+    assert figure is not None  # noqa: S101 - the enrollment exists
+    marks = await repository.enrollment_marks(session, enrollment.id, enrollment.cohort_id, today)
+    return EnrollmentAttendance(
+        enrollment_id=enrollment.id,
+        cohort_id=enrollment.cohort_id,
+        percent=figure.percent,
+        sessions_held=figure.held,
+        attended=figure.attended,
+        excused=figure.excused,
+        sessions=[SessionMark(session_id=m.id, date=m.date, status=m.status) for m in marks],
+    )
+
+
+async def roster(
+    session: AsyncSession,
+    actor: Actor,
+    cohort_id: str,
+    page: PageParams,
+    *,
+    today: date,
+    below: float | None = None,
+) -> Roster:
+    """One row per enrolled enrollment with its percent; ``below``: the at-risk list."""
+    cohort = await _cohort_in_scope(session, actor, cohort_id)
+    after = decode_cursor(page.cursor) if page.cursor else None
+    found = await percent.roster_page(
+        session, today, cohort.id, after=after, limit=page.limit + 1, below=below
+    )
+    more = len(found) > page.limit
+    found = found[: page.limit]
+    return Roster(
+        cohort_id=cohort.id,
+        min_attendance=cohort.min_attendance,
+        sessions_held=await repository.held_count(session, cohort.id, today),
+        items=[
+            RosterRow(
+                enrollment_id=f.enrollment_id,
+                applicant_id=f.applicant_id,
+                percent=f.percent,
+                sessions_held=f.held,
+                attended=f.attended,
+                excused=f.excused,
+                at_risk=f.at_risk(cohort.min_attendance),
+            )
+            for f in found
+        ],
+        next_cursor=encode_cursor(found[-1].enrollment_id) if more and found else None,
+    )
+
+
+async def computed_percent(
+    session: AsyncSession, enrollment_id: str, cohort_id: str, today: date
+) -> float | None:
+    """For completion: the computed percent, or None when the cohort has no sessions."""
+    if not await percent.cohort_has_sessions(session, cohort_id):
+        return None
+    figure = await percent.percent_of(session, enrollment_id, today)
+    return figure.percent if figure else None
+
+
+# --- reports ------------------------------------------------------------------------
+
+SUPPRESS_BELOW = 5  # as the breakdowns: a reporter reads counts under 5 as "<5"
+
+
+async def report(
+    session: AsyncSession, actor: Actor, group: summary.Group, *, today: date
+) -> AttendanceReport:
+    """Average attendance and at-risk count by cohort or centre (staff: its centres)."""
+    rows = await summary.by_group(session, today, group, centre_in_scope(actor, Cohort.centre_id))
+    hide = actor.role is Role.reporter
+
+    def count(n: int) -> int | Literal["<5"]:
+        return "<5" if hide and n < SUPPRESS_BELOW else n
+
+    return AttendanceReport(
+        group=group,
+        rows=[
+            AttendanceReportRow(
+                key=r.key,
+                trainees=count(r.trainees),
+                average_percent=None if hide and r.trainees < SUPPRESS_BELOW else r.average,
+                at_risk=count(r.at_risk),
+            )
+            for r in rows
+        ],
+    )

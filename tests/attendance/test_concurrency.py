@@ -1,0 +1,75 @@
+"""Two staff marking the same session at once (PostgreSQL, committed, concurrent
+connections): the last write wins per trainee, both writes are in the history,
+and never two marks of one trainee at one session."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from service.core.config import Settings
+from service.core.db import Database
+from service.main import create_app
+from service.models import AttendanceMark, AttendanceMarkChange
+from tests.attendance.helpers import START, add_sessions, clock_at, running_cohort
+from tests.completions.helpers import many_enrolled
+from tests.factories import auth, make_key
+
+pytestmark = pytest.mark.postgres_only
+TIMEOUT = 60
+
+
+async def test_two_staff_marking_at_once(fresh_database_url: str) -> None:
+    db = Database.from_url(fresh_database_url)
+    app = create_app(settings=Settings(database_url=fresh_database_url), database=db)
+    app.state.clock = clock_at()
+    try:
+        async with db.sessionmaker() as s:
+            tokens = [await make_key(s, "staff"), await make_key(s, "staff")]
+            cohort = await running_cohort(s, capacity=40)
+            trainees = [e for e, _ in await many_enrolled(s, cohort, 40)]
+            [held] = await add_sessions(s, cohort, START)
+            await s.commit()
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+
+            async def mark(token: str, status: str) -> httpx.Response:
+                rows = [{"enrollment_id": t, "status": status} for t in trainees]
+                return await client.put(
+                    f"/api/v1/sessions/{held}/attendance", json=rows, headers=auth(token)
+                )
+
+            for round_ in range(3):
+                responses = await asyncio.wait_for(
+                    asyncio.gather(mark(tokens[0], "present"), mark(tokens[1], "absent")),
+                    timeout=TIMEOUT,
+                )
+                assert [r.status_code for r in responses] == [200, 200]
+                async with db.sessionmaker() as s:
+                    marks = (
+                        await s.execute(
+                            select(AttendanceMark.enrollment_id, AttendanceMark.status).where(
+                                AttendanceMark.session_id == held
+                            )
+                        )
+                    ).all()
+                    assert len(marks) == 40  # one per trainee
+                    assert len({status for _, status in marks}) == 1  # one request won it all
+                    changes = await s.scalar(select(func.count()).select_from(AttendanceMarkChange))
+                    assert changes == 80 * (round_ + 1)  # both requests recorded
+                # The request that went second saw the first one's marks as "previous".
+                previous = [{r["previous"] for r in x.json()["results"]} for x in responses]
+                assert sorted(map(len, previous)) == [1, 1]
+
+        async with db.sessionmaker() as s:
+            with pytest.raises(IntegrityError):
+                await s.execute(
+                    insert(AttendanceMark),
+                    [{"session_id": held, "enrollment_id": trainees[0], "status": "late"}],
+                )
+    finally:
+        await db.dispose()
