@@ -28,6 +28,7 @@ from service.core.observability import RequestContextMiddleware
 from service.core.openapi import install_openapi, operation_id
 from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
+from service.outcomes.router import router as outcomes_router
 from service.events.router import router as events_router
 from service.health import router as health_router
 from service.housekeeping import purge, run_periodically
@@ -143,6 +144,7 @@ def create_app(
     app.include_router(places_router)
     app.include_router(cohorts_router)
     app.include_router(enrollments_router)
+    app.include_router(outcomes_router)
     app.include_router(reports_router)
     app.include_router(dashboard_router)
     install_metrics(app)

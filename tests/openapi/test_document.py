@@ -25,6 +25,7 @@ def test_creates_declare_location_and_idempotency(spec: dict[str, Any]) -> None:
     assert creates == {
         "create_programme", "create_centre", "create_target",
         "create_cohort", "register_applicant", "enroll", "create_district", "create_webhook",
+        "record_outcome",
     }  # fmt: skip
     for name in creates:
         op = operations[name]
@@ -37,6 +38,7 @@ def test_creates_declare_location_and_idempotency(spec: dict[str, Any]) -> None:
         ("create_cohort", "/api/v1/cohorts/{id}"),
         ("register_applicant", "/api/v1/applicants/{id}"),
         ("enroll", "/api/v1/enrollments/{id}"),
+        ("record_outcome", "/api/v1/outcomes/{id}"),
     ]:
         location = operations[name]["responses"]["201"]["headers"]["Location"]
         assert path in location["description"]
