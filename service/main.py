@@ -28,10 +28,10 @@ from service.core.observability import RequestContextMiddleware
 from service.core.openapi import install_openapi, operation_id
 from service.dashboard.router import router as dashboard_router
 from service.enrollments.router import router as enrollments_router
-from service.outcomes.router import router as outcomes_router
 from service.events.router import router as events_router
 from service.health import router as health_router
 from service.housekeeping import purge, run_periodically
+from service.outcomes.router import router as outcomes_router
 from service.places.router import router as places_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router

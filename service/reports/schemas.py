@@ -125,3 +125,14 @@ class OutcomeReport(BaseModel):
     follow_up: Literal["3m", "6m", "12m"]
     dimension: OutcomeDimension
     rows: list[OutcomeReportRow]
+
+
+class ExportRow(BaseModel):
+    """First exports of one programme's completers at one follow-up."""
+
+    follow_up: Literal["3m", "6m", "12m"]
+    responses: Count
+    online_stores: Count = Field(description="Trainees who run an online store")
+    exporters: Count = Field(description="Trainees with at least one export order")
+    export_orders: Count
+    export_value_usd: float | None = Field(description="null for reporters below 5 exporters")

@@ -179,9 +179,10 @@ async def apply(session: AsyncSession, ids: list[str], people: list[str], op: An
             )
         )
     else:
+        where = await session.scalar(select(Enrollment.cohort_id).where(Enrollment.id == target))
         await session.execute(
             update(Cohort)
-            .where(Cohort.id == (await session.get(Enrollment, target)).cohort_id)  # type: ignore[union-attr]
+            .where(Cohort.id == where)
             .values(start_date=date(2025, 1 + a % 12, 1 + b % 28))
         )
     await session.flush()

@@ -19,10 +19,12 @@ from tests.outcomes.helpers import PERSONAL, URL, cohort, completer, events_of, 
 DUE = "/api/v1/outcomes/due"
 
 
-async def due_ids(client: httpx.AsyncClient, headers: dict[str, str], **params: str) -> list[str]:
+async def due_ids(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: str
+) -> list[tuple[str, str]]:
     r = await client.get(DUE, params=params, headers=headers)
     assert r.status_code == 200, r.text
-    return [(i["enrollment_id"], i["follow_up"]) for i in r.json()["items"]]  # type: ignore[misc]
+    return [(i["enrollment_id"], i["follow_up"]) for i in r.json()["items"]]
 
 
 async def test_due_list_windows_filters_and_scope(
@@ -56,8 +58,9 @@ async def test_due_list_windows_filters_and_scope(
     }  # fmt: skip
     assert not set(item) & set(PERSONAL)
     assert (item["programme"], item["centre"]) == ("zte-ict", "isb-gitc")
-    day = e[350].completed_at.date() if item["enrollment_id"] == e[350].id else None
-    if day is not None:
+    completed = e[350].completed_at
+    if item["enrollment_id"] == e[350].id and completed is not None:
+        day = completed.date()
         assert item["window_opens"] == str(day + timedelta(days=350))
         assert item["window_closes"] == str(day + timedelta(days=400))
     rest = await client.get(

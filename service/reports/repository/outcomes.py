@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.core.sql import AnySelect
 from service.models import (
     Applicant,
     Centre,
@@ -67,7 +68,7 @@ async def outcome_counts(session: AsyncSession, dialect: str, query: OutcomeQuer
     return await counts_from_rows(session, dialect, query)
 
 
-def _filters(stmt: Select[Any], query: OutcomeQuery) -> Select[Any]:
+def _filters(stmt: AnySelect, query: OutcomeQuery) -> AnySelect:
     if query.programme_id is not None:
         stmt = stmt.where(Cohort.programme_id == query.programme_id)
     if query.centre_ids is not None:
@@ -138,7 +139,7 @@ def _cube_key(dimension: str, table: Any) -> ColumnElement[Any]:
     return keys[dimension].label("key")
 
 
-def _cube_joins(stmt: Select[Any], table: Any, query: OutcomeQuery) -> Select[Any]:
+def _cube_joins(stmt: AnySelect, table: Any, query: OutcomeQuery) -> AnySelect:
     if query.dimension in ("programme", "track", "centre", "cohort") or (
         query.programme_id is not None or query.centre_ids is not None
     ):
@@ -202,3 +203,32 @@ async def employed_trainees(
 async def programme_by_code(session: AsyncSession, code: str) -> Programme | None:
     found: Programme | None = await session.scalar(select(Programme).where(Programme.code == code))
     return found
+
+
+async def exports(
+    session: AsyncSession, programme_id: str, centre_ids: frozenset[str] | None
+) -> list[tuple[str, int, int, int, int, float]]:
+    """Per follow-up: responses, online stores, exporters, export orders, export value (USD)."""
+    exporter = Outcome.export_orders > 0
+    stmt: AnySelect = (
+        select(
+            Outcome.follow_up,
+            func.count(),
+            func.count().filter(Outcome.online_store.is_(True)),
+            func.count().filter(exporter),
+            func.coalesce(func.sum(Outcome.export_orders), 0),
+            func.coalesce(func.sum(Outcome.export_value_usd), 0),
+        )
+        .select_from(Outcome)
+        .join(Enrollment, Enrollment.id == Outcome.enrollment_id)
+        .join(
+            Certificate,
+            and_(Certificate.enrollment_id == Enrollment.id, Certificate.revoked_at.is_(None)),
+        )
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .where(Enrollment.status == "completed")
+        .group_by(Outcome.follow_up)
+    )
+    stmt = _filters(stmt, OutcomeQuery("", "", date.min, programme_id, centre_ids))
+    rows = (await session.execute(stmt)).all()
+    return [(f, int(r), int(s), int(x), int(o), float(v)) for f, r, s, x, o, v in rows]

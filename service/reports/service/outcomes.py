@@ -17,7 +17,13 @@ from service.core.errors import ValidationFailed
 from service.models.enums import Role
 from service.outcomes.windows import last_completion_day_opened
 from service.reports.repository import outcomes as repository
-from service.reports.schemas import Count, OutcomeDimension, OutcomeReport, OutcomeReportRow
+from service.reports.schemas import (
+    Count,
+    ExportRow,
+    OutcomeDimension,
+    OutcomeReport,
+    OutcomeReportRow,
+)
 from service.reports.service.breakdown import SUPPRESS_BELOW
 
 
@@ -81,3 +87,29 @@ async def outcomes(
             )
         )
     return OutcomeReport(follow_up=follow_up, dimension=dimension, rows=rows)  # type: ignore[arg-type]
+
+
+async def first_exports(session: AsyncSession, actor: Actor, *, programme: str) -> list[ExportRow]:
+    """Online stores and export orders reported at each follow-up (dashboard panel)."""
+    found = await repository.programme_by_code(session, programme)
+    if found is None:
+        return []
+    scope = actor.centre_ids if actor.role is Role.staff else None
+    suppress = actor.role is Role.reporter
+
+    def shown(n: int) -> Count:
+        return "<5" if suppress and n < SUPPRESS_BELOW else n
+
+    order = {"3m": 0, "6m": 1, "12m": 2}
+    rows = sorted(await repository.exports(session, found.id, scope), key=lambda r: order[r[0]])
+    return [
+        ExportRow(
+            follow_up=follow_up,  # type: ignore[arg-type]
+            responses=shown(responses),
+            online_stores=shown(stores),
+            exporters=shown(exporters),
+            export_orders=shown(orders) if exporters >= SUPPRESS_BELOW or not suppress else "<5",
+            export_value_usd=(None if suppress and exporters < SUPPRESS_BELOW else round(value, 2)),
+        )
+        for follow_up, responses, stores, exporters, orders, value in rows
+    ]
