@@ -14,7 +14,9 @@ A window that closed before any dispatcher reached it is skipped, not announced.
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import binascii
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.core.auth import Actor
 from service.core.db import Database
 from service.core.errors import ValidationFailed
-from service.core.pagination import PageParams, paginate_rows
+from service.core.pagination import PageParams, decode_cursor, encode_cursor
 from service.core.sql import AnySelect
 from service.events.emit import emit
 from service.models import Centre, Certificate, Enrollment, Outcome, OutcomeDueCursor, Programme
@@ -45,6 +47,33 @@ def _live_completion(stmt: AnySelect) -> AnySelect:
 
 def _no_outcome(follow_up: str) -> ColumnElement[bool]:
     return ~exists().where(Outcome.enrollment_id == Enrollment.id, Outcome.follow_up == follow_up)
+
+
+def _after(at: datetime, last_id: str) -> ColumnElement[bool]:
+    """Rows after (``at``, ``last_id``) in (``completed_at``, ``id``) order."""
+    return or_(
+        Enrollment.completed_at > at,
+        and_(Enrollment.completed_at == at, Enrollment.id > last_id),
+    )
+
+
+def _encode(at: datetime, last_id: str) -> str:
+    return encode_cursor(f"{at.astimezone(UTC).isoformat()}|{last_id}")
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    """The due list pages in completion order: its cursor is (completed_at, id)."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True).decode()
+        at, last_id = raw.split("|")
+        when = datetime.fromisoformat(at)
+        decode_cursor(encode_cursor(last_id))  # an id as this API writes them
+    except (ValueError, UnicodeError, binascii.Error, ValidationFailed):
+        raise ValidationFailed({"cursor": "Not a cursor returned by this API."}) from None
+    if when.tzinfo is None:
+        raise ValidationFailed({"cursor": "Not a cursor returned by this API."})
+    return when, last_id
 
 
 def _due_clause(follow_up: str, now: datetime) -> ColumnElement[bool]:
@@ -92,7 +121,15 @@ async def due(
         stmt = stmt.where(Centre.code == centre)
     if programme is not None:
         stmt = stmt.where(Programme.code == programme)
-    rows, cursor = await paginate_rows(session, stmt, Enrollment.id, page)
+    if page.cursor is not None:
+        at, last_id = _decode(page.cursor)
+        stmt = stmt.where(_after(at, last_id))
+    stmt = stmt.order_by(Enrollment.completed_at, Enrollment.id).limit(page.limit + 1)
+    rows = list((await session.execute(stmt)).all())
+    cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        cursor = _encode(rows[-1].completed_at, rows[-1].id)
     items: list[DueItem] = []
     for row in rows:
         found = which_window(row.completed_at, now)
@@ -142,10 +179,7 @@ async def _advance(session: AsyncSession, follow_up: str, now: datetime) -> int:
     if cursor.through_at is None or cursor.through_id is None:
         after = Enrollment.completed_at >= still_open
     else:
-        after = or_(
-            Enrollment.completed_at > cursor.through_at,
-            and_(Enrollment.completed_at == cursor.through_at, Enrollment.id > cursor.through_id),
-        )
+        after = _after(cursor.through_at, cursor.through_id)
     stmt = (
         repository.context_select()
         .add_columns(Certificate.id.label("certificate_id"), Outcome.id.label("outcome_id"))

@@ -58,15 +58,19 @@ async def test_due_list_windows_filters_and_scope(
     }  # fmt: skip
     assert not set(item) & set(PERSONAL)
     assert (item["programme"], item["centre"]) == ("zte-ict", "isb-gitc")
-    completed = e[350].completed_at
-    if item["enrollment_id"] == e[350].id and completed is not None:
-        day = completed.date()
-        assert item["window_opens"] == str(day + timedelta(days=350))
-        assert item["window_closes"] == str(day + timedelta(days=400))
+    # Oldest completion first: the 400-day one, whose window closes today.
+    assert item["enrollment_id"] == e[400].id
+    completed = e[400].completed_at
+    assert completed is not None
+    assert item["window_opens"] == str(completed.date() + timedelta(days=350))
+    assert item["window_closes"] == str(completed.date() + timedelta(days=400))
     rest = await client.get(
         DUE, params={"follow_up": "12m", "cursor": page["next_cursor"]}, headers=admin
     )
-    assert len(rest.json()["items"]) == 1
+    assert [i["enrollment_id"] for i in rest.json()["items"]] == [e[350].id]
+    for cursor in ("bm9wZQ", page["next_cursor"][:-3], "x" * 40):
+        bad_page = await client.get(DUE, params={"cursor": cursor}, headers=admin)
+        assert [x["field"] for x in bad_page.json()["errors"]] == ["cursor"], cursor
     assert rest.json()["next_cursor"] is None
     # Filters: programme and centre codes; unknown codes are 422.
     online = await cohort(session, centre_code="online", programme_code="alibaba-ecommerce")
