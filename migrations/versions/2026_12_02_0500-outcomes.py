@@ -149,12 +149,16 @@ PG_FUNCTIONS = [
       e record;
       a record;
     BEGIN
-      SELECT cohort_id, applicant_id, status, completed_at INTO e
-        FROM enrollments WHERE id = p_enrollment FOR NO KEY UPDATE;
-      IF NOT FOUND OR e.status <> 'completed' THEN RETURN; END IF;
+      -- Cheap for the common case (a certificate issued at completion: no outcomes
+      -- yet). The breakdown cube's certificate trigger, which runs first, has locked
+      -- the enrollment already, so an outcome being recorded concurrently has
+      -- committed (and is seen here) or waits and then sees this certificate.
       IF NOT EXISTS (SELECT 1 FROM outcomes WHERE enrollment_id = p_enrollment) THEN
         RETURN;
       END IF;
+      SELECT cohort_id, applicant_id, status, completed_at INTO e
+        FROM enrollments WHERE id = p_enrollment FOR NO KEY UPDATE;
+      IF NOT FOUND OR e.status <> 'completed' THEN RETURN; END IF;
       SELECT province, district, gender, date_of_birth INTO a
         FROM applicants WHERE id = e.applicant_id;
       PERFORM report_outcome_enrollment(p_enrollment, e.cohort_id, e.status, e.completed_at,
