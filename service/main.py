@@ -33,6 +33,7 @@ from service.enrollments.router import router as enrollments_router
 from service.events.router import router as events_router
 from service.health import router as health_router
 from service.housekeeping import purge, run_periodically
+from service.outcomes.router import router as outcomes_router
 from service.places.router import router as places_router
 from service.reports.metrics import install_metrics
 from service.reports.router import router as reports_router
@@ -145,6 +146,7 @@ def create_app(
     app.include_router(places_router)
     app.include_router(cohorts_router)
     app.include_router(enrollments_router)
+    app.include_router(outcomes_router)
     app.include_router(reports_router)
     app.include_router(dashboard_router)
     app.include_router(console_router)

@@ -11,7 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.harness import Settings
-from bench.scenarios import attendance, catalog, enroll, export, import_, progress, register
+from bench.scenarios import (
+    attendance,
+    catalog,
+    enroll,
+    export,
+    import_,
+    outcomes,
+    progress,
+    register,
+)
 
 Runner = Callable[[Settings], dict[str, Any]]
 
@@ -27,6 +36,7 @@ SCENARIOS: dict[str, tuple[str, Runner]] = {
     "import": (import_.TITLE, import_.run),
     "attendance-mark": (attendance.TITLE_MARK, attendance.run_mark),
     "attendance-roster": (attendance.TITLE_ROSTER, attendance.run_roster),
+    "outcomes": (outcomes.TITLE, outcomes.run),
 }
 
 DEFAULT = [name for name in SCENARIOS if name != "catalog"]

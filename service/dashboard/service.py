@@ -21,10 +21,18 @@ from service.models import ApiKey, Cohort
 from service.models.base import utcnow
 from service.models.enums import Role
 from service.reports import service as reports
-from service.reports.schemas import BreakdownRow, Dimension, TargetProgress
+from service.reports.schemas import (
+    BreakdownRow,
+    Dimension,
+    ExportRow,
+    OutcomeReportRow,
+    TargetProgress,
+)
 
 SIGN_IN_ROLES = frozenset({Role.admin, Role.staff, Role.reporter})
 COHORT_WINDOW_DAYS = 30
+# The programme whose trainees' first exports the "After training" panel shows.
+EXPORTS_PROGRAMME = "alibaba-ecommerce"
 # The public page sees exactly what a reporter key sees: small counts suppressed.
 PUBLIC_ACTOR = Actor(key_id="public", name="public", role=Role.reporter)
 
@@ -116,10 +124,19 @@ class CentreCohorts:
 
 
 @dataclass
+class AfterTraining:
+    """Employment at the 6-month follow-up per programme, and the Alibaba first exports."""
+
+    employment: list[OutcomeReportRow]
+    exports: list[ExportRow]
+
+
+@dataclass
 class Dashboard:
     today: date
     targets: list[TargetView]
     breakdowns: list[BreakdownView]
+    after_training: AfterTraining
     # None: the panel is not shown to this viewer at all.
     cohorts: list[CentreCohorts] | None
     cohort_window_end: date
@@ -265,6 +282,14 @@ async def dashboard(
         ]
     )
     breakdowns = [await _breakdown_view(reporting, actor, d) for d in dimensions]
+    after = AfterTraining(
+        employment=(
+            await reports.outcomes(
+                reporting, actor, follow_up="6m", dimension="programme", programme=None
+            )
+        ).rows,
+        exports=await reports.first_exports(reporting, actor, programme=EXPORTS_PROGRAMME),
+    )
     end = today + timedelta(days=COHORT_WINDOW_DAYS)
     cohorts = (
         await _cohort_panel(session, actor, today, end)
@@ -282,6 +307,7 @@ async def dashboard(
         today=today,
         targets=targets,
         breakdowns=breakdowns,
+        after_training=after,
         cohorts=cohorts,
         cohort_window_end=end,
         attendance=panel,

@@ -18,6 +18,12 @@ from service.models.enrollment import Enrollment
 from service.models.enrollment_event import EnrollmentEvent
 from service.models.event import Event
 from service.models.idempotency import IdempotencyRecord
+from service.models.outcome import (
+    Outcome,
+    OutcomeCorrection,
+    OutcomeDueCursor,
+    ReportOutcomeCount,
+)
 from service.models.programme import Programme
 from service.models.report_applicant_programme import ReportApplicantProgramme
 from service.models.report_breakdown_count import ReportBreakdownCount
@@ -51,12 +57,16 @@ __all__ = [
     "EnrollmentEvent",
     "Event",
     "IdempotencyRecord",
+    "Outcome",
+    "OutcomeCorrection",
+    "OutcomeDueCursor",
     "PlacesVersion",
     "Programme",
     "ReportApplicantProgramme",
     "ReportBreakdownCount",
     "ReportFeedCounter",
     "ReportFeedEntry",
+    "ReportOutcomeCount",
     "ReportProgrammeCount",
     "ReportProgrammeDaily",
     "ReportTargetCount",

@@ -74,6 +74,47 @@ class TargetMetric(StrEnum):
     completions = "completions"
     trainees = "trainees"
     enrollments = "enrollments"
+    # Distinct trainees with a 6m outcome of employed, self_employed or freelance.
+    employed = "employed"
+
+
+class FollowUp(StrEnum):
+    m3 = "3m"
+    m6 = "6m"
+    m12 = "12m"
+
+
+class OutcomeStatus(StrEnum):
+    employed = "employed"
+    self_employed = "self_employed"
+    freelance = "freelance"
+    further_study = "further_study"
+    unemployed = "unemployed"
+    unreachable = "unreachable"
+
+
+# Statuses that count as employed in reports and the ``employed`` target metric.
+EMPLOYED_STATUSES: tuple[OutcomeStatus, ...] = (
+    OutcomeStatus.employed,
+    OutcomeStatus.self_employed,
+    OutcomeStatus.freelance,
+)
+
+
+class IncomeBand(StrEnum):
+    """PKR a month."""
+
+    lt_25k = "lt_25k"
+    k25_50 = "25k_50k"
+    k50_100 = "50k_100k"
+    gt_100k = "gt_100k"
+
+
+class OutcomeSource(StrEnum):
+    phone = "phone"
+    partner_app = "partner_app"
+    self_report = "self_report"
+    survey = "survey"
 
 
 class AttendanceStatus(StrEnum):

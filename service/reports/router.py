@@ -9,8 +9,17 @@ from service.core.errors import problem_responses
 from service.core.fields import IsoDate
 from service.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from service.core.routing import CheckedRoute
+from service.models.enums import FollowUp
 from service.reports import service
-from service.reports.schemas import Breakdown, Dimension, Feed, Metric, Progress
+from service.reports.schemas import (
+    Breakdown,
+    Dimension,
+    Feed,
+    Metric,
+    OutcomeDimension,
+    OutcomeReport,
+    Progress,
+)
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], route_class=CheckedRoute)
 
@@ -48,6 +57,22 @@ async def get_breakdown(
         programme=programme,
         date_from=date_from,
         date_to=date_to,
+    )
+
+
+@router.get("/outcomes", responses=READ_ERRORS)
+async def get_outcomes(
+    session: ReportingSessionDep,
+    actor: ReportActor,
+    follow_up: Annotated[FollowUp, Query(description="Which follow-up.")] = FollowUp.m6,
+    dimension: Annotated[OutcomeDimension, Query(description="What to group by.")] = "programme",
+    programme: Annotated[
+        str | None, Query(max_length=64, description="Programme code; all when absent.")
+    ] = None,
+) -> OutcomeReport:
+    """Response and employment rates after training; counts under 5 read "<5" for reporters."""
+    return await service.outcomes(
+        session, actor, follow_up=follow_up.value, dimension=dimension, programme=programme
     )
 
 

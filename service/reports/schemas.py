@@ -11,13 +11,14 @@ Dimension = Literal[
     "province", "district", "gender", "age_band", "track", "centre", "cohort", "month"
 ]
 Metric = Literal["completions", "enrollments", "trainees"]
+TargetMetricName = Literal["completions", "enrollments", "trainees", "employed"]
 
 
 class TargetProgress(BaseModel):
     code: str
     name: str
     goal: int
-    metric: Metric
+    metric: TargetMetricName
     programmes: list[str]
     deadline: date | None
     achieved: int
@@ -91,3 +92,47 @@ class FeedItem(BaseModel):
 class Feed(BaseModel):
     items: list[FeedItem]
     next_cursor: str
+
+
+OutcomeDimension = Literal[
+    "programme",
+    "province",
+    "district",
+    "gender",
+    "age_band",
+    "track",
+    "centre",
+    "cohort",
+    "month",
+]
+Count = int | Literal["<5"]
+
+
+class OutcomeReportRow(BaseModel):
+    key: str
+    completers: Count = Field(description="Live completions whose window for the follow-up opened")
+    responses: Count = Field(description="Of those, how many have an outcome for the follow-up")
+    response_rate: float | None = Field(description="responses / completers × 100, 2 decimals")
+    employed: Count = Field(description="employed + self_employed + freelance")
+    employment_rate: float | None = Field(
+        description="employed / (responses − unreachable) × 100, 2 decimals"
+    )
+    statuses: dict[str, Count]
+    income_bands: dict[str, Count]
+
+
+class OutcomeReport(BaseModel):
+    follow_up: Literal["3m", "6m", "12m"]
+    dimension: OutcomeDimension
+    rows: list[OutcomeReportRow]
+
+
+class ExportRow(BaseModel):
+    """First exports of one programme's completers at one follow-up."""
+
+    follow_up: Literal["3m", "6m", "12m"]
+    responses: Count
+    online_stores: Count = Field(description="Trainees who run an online store")
+    exporters: Count = Field(description="Trainees with at least one export order")
+    export_orders: Count
+    export_value_usd: float | None = Field(description="null for reporters below 5 exporters")

@@ -22,7 +22,16 @@ from sqlalchemy.engine import make_url
 
 from bench import data, harness, report
 from bench.harness import Settings
-from bench.scenarios import SCENARIOS, catalog, enroll, export, import_, progress, register
+from bench.scenarios import (
+    SCENARIOS,
+    catalog,
+    enroll,
+    export,
+    import_,
+    outcomes,
+    progress,
+    register,
+)
 from tests.conftest import PG_URL
 
 BRIEF_NAMES = {"register", "enroll-hot", "enroll-spread", "progress", "export", "import"}
@@ -220,3 +229,21 @@ def test_run_py_writes_report_and_json(bench_settings: Settings, tmp_path: Path)
     assert [p["label"] for p in points] == ["GET /api/v1/programmes", "POST /api/v1/centres"]
     assert all(p["non2xx"] == 0 for p in points)
     assert "## catalog" in out.read_text()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.slow
+def test_outcomes_scenario_on_tiny_sizes(bench_settings: Settings) -> None:
+    db, made = outcomes.seed_database("smoke_outcomes", 600, 300)
+    try:
+        assert made == 300
+        with harness.run_server("service", db.name, 1, bench_settings) as server:
+            report_ = server.get(outcomes.REPORT, db.admin_token)
+            assert report_.status_code == 200, report_.text
+            rows = report_.json()["rows"]
+            assert sum(r["responses"] for r in rows) > 0
+            due = server.get(outcomes.DUE, db.admin_token)
+            assert due.status_code == 200, due.text
+            assert due.json()["items"]
+    finally:
+        harness.drop_database(db.name)

@@ -206,6 +206,29 @@ async def test_every_write_endpoint_emits_its_events(
         json={"score": 90, "attendance": 90},
     )
     ids["code"] = done["certificate_code"]
+    # Outcomes: recorded, corrected (a correction that changes nothing emits nothing), imported.
+    ids["outcome_id"] = (
+        await step(
+            "POST",
+            "/api/v1/enrollments/{enrollment_id}/outcomes",
+            ["outcome.recorded"],
+            status=201,
+            json={"follow_up": "3m", "status": "employed", "source": "phone"},
+        )
+    )["id"]
+    await step(
+        "PATCH", "/api/v1/outcomes/{outcome_id}", ["outcome.recorded"], json={"status": "freelance"}
+    )
+    await step("PATCH", "/api/v1/outcomes/{outcome_id}", [], json={"status": "freelance"})
+    outcome_csv = (
+        f"enrollment_id,follow_up,status,source\n{ids['enrollment_id']},6m,unemployed,survey\n"
+    )
+    await step(
+        "POST",
+        "/api/v1/outcomes/import",
+        ["outcome.recorded"],
+        files={"file": ("o.csv", io.BytesIO(outcome_csv.encode()), "text/csv")},
+    )
     # Bulk completions: the first applicant's enrollment fails, by CNIC.
     cnic = await cnic_of(session, ids["applicant_id"])
     await step(

@@ -26,6 +26,7 @@ def test_creates_declare_location_and_idempotency(spec: dict[str, Any]) -> None:
         "create_programme", "create_centre", "create_target",
         "create_cohort", "register_applicant", "enroll", "create_district", "create_webhook",
         "create_sessions",
+        "record_outcome",
     }  # fmt: skip
     for name in creates:
         op = operations[name]
@@ -39,6 +40,7 @@ def test_creates_declare_location_and_idempotency(spec: dict[str, Any]) -> None:
         ("register_applicant", "/api/v1/applicants/{id}"),
         ("enroll", "/api/v1/enrollments/{id}"),
         ("create_sessions", "/api/v1/sessions/{id}"),
+        ("record_outcome", "/api/v1/outcomes/{id}"),
     ]:
         location = operations[name]["responses"]["201"]["headers"]["Location"]
         assert path in location["description"]

@@ -357,6 +357,27 @@ async def test_the_whole_lifecycle_through_the_generated_client(partner: Partner
     assert gone_page.status_code == 410
     assert "Issued in error" in gone_page.parsed
 
+    # Outcomes: the client records its applicant's follow-up, staff corrects it, imports, lists.
+    follow = m.OutcomeCreate.from_dict({"follow_up": "3m", "status": "employed", "source": "phone"})
+    outcome = await p.record_outcome(enrolled[0].id, client=client, body=follow)
+    assert outcome.status_code == 201, outcome.content
+    assert outcome.headers["Location"] == f"/api/v1/outcomes/{outcome.parsed.id}"
+    assert (await p.record_outcome(enrolled[0].id, client=client, body=follow)).status_code == 409
+    fix = m.OutcomeUpdate.from_dict({"status": "freelance"})
+    fixed = await p.correct_outcome(outcome.parsed.id, client=staff, body=fix)
+    assert fixed.parsed.corrections[0].changes["status"].to == "freelance", fixed.content
+    assert (await p.get_outcome(outcome.parsed.id, client=client)).parsed.status == "freelance"
+    listed_outcomes = await p.list_outcomes(enrolled[0].id, client=client)
+    assert [o.id for o in listed_outcomes.parsed.items] == [outcome.parsed.id]
+    outcome_csv = f"enrollment_id,follow_up,status,source\n{enrolled[0].id},6m,employed,survey\n"
+    outcome_import = await p.import_outcomes(
+        client=staff, body=m.BodyImportOutcomes(file=p.file("o.csv", outcome_csv))
+    )
+    assert (outcome_import.parsed.created, outcome_import.parsed.errors) == (1, [])
+    assert (await p.list_due(client=client, limit=10)).parsed.items == []
+    report = await p.get_outcomes(client=reporter)
+    assert report.status_code == 200, report.content
+
     # Reports: progress, breakdowns as reporter ("<5") and staff (counts), feed, CSV, metrics.
     assert (await p.get_progress(client=reporter)).status_code == 200
     dimension = m.GetBreakdownDimension.COHORT

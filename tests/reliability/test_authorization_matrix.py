@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Webhook
+from service.models import Outcome, Webhook
 from tests.factories import (
     Key,
     applicant_payload,
@@ -101,6 +101,13 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/reports/breakdown"): REPORT,
     ("GET", "/api/v1/reports/completions"): REPORT,
     ("GET", "/api/v1/reports/completions.csv"): REPORT,
+    ("GET", "/api/v1/reports/outcomes"): REPORT,
+    ("POST", "/api/v1/enrollments/{enrollment_id}/outcomes"): REGISTRAR,
+    ("GET", "/api/v1/enrollments/{enrollment_id}/outcomes"): REGISTRAR,
+    ("GET", "/api/v1/outcomes/due"): REGISTRAR,
+    ("POST", "/api/v1/outcomes/import"): REGISTRAR,
+    ("GET", "/api/v1/outcomes/{outcome_id}"): REGISTRAR,
+    ("PATCH", "/api/v1/outcomes/{outcome_id}"): REGISTRAR,
     ("GET", "/metrics"): REPORT,
     ("GET", "/api/v1/events"): ALL,
     ("POST", "/api/v1/webhooks"): ALL,
@@ -137,8 +144,20 @@ async def world(session: AsyncSession) -> World:
     applicant = await make_applicant(session, created_by_key_id=client_key)
     cohort = await make_cohort(session, capacity=50, centre_code="isb-gitc")
     enrollment = await make_enrollment(session, cohort, applicant)
-    done = await make_enrollment(session, cohort, status="completed", score=90, attendance=95)
+    # The client's applicant completed once before (outcomes need a completed enrollment).
+    done = await make_enrollment(
+        session, cohort, applicant, status="completed", score=90, attendance=95
+    )
     certificate = await make_certificate(session, done, code=CERTIFICATE_CODE)
+    outcome = Outcome(
+        enrollment_id=done.id,
+        follow_up="3m",
+        status="employed",
+        source="phone",
+        recorded_on=date.today(),
+    )
+    session.add(outcome)
+    await session.flush()
     own: dict[str, dict[str, str]] = {
         str(token): {
             "webhook_id": await make_webhook(session, token.id),
@@ -155,6 +174,7 @@ async def world(session: AsyncSession) -> World:
             "centre_id": isb.id,
             "code": certificate.code,
             "district_code": "pb-lahore",
+            "outcome_id": outcome.id,
         },
         own=own,
     )
@@ -181,6 +201,9 @@ def _body(method: str, path: str, world: World) -> dict[str, Any]:
     if path == "/api/v1/applicants/import":
         csv = "cnic,full_name\n"
         return {"files": {"file": ("a.csv", io.BytesIO(csv.encode()), "text/csv")}}
+    if path == "/api/v1/outcomes/import":
+        csv = "enrollment_id,follow_up,status,source\n"
+        return {"files": {"file": ("o.csv", io.BytesIO(csv.encode()), "text/csv")}}
     if path == "/api/v1/cohorts/{cohort_id}/completions/import":
         csv = f"enrollment_id,score,attendance\n{world.ids['enrollment_id']},80,90\n"
         return {"files": {"file": ("r.csv", io.BytesIO(csv.encode()), "text/csv")}}
@@ -216,6 +239,12 @@ def _body(method: str, path: str, world: World) -> dict[str, Any]:
             {"enrollment_id": world.ids["enrollment_id"], "score": 80, "attendance": 90}
         ],
         "/api/v1/certificates/{code}/revoke": {"reason": "test"},
+        "/api/v1/enrollments/{enrollment_id}/outcomes": {
+            "follow_up": "6m",
+            "status": "employed",
+            "source": "phone",
+        },
+        "/api/v1/outcomes/{outcome_id}": {"status": "freelance"},
         "/api/v1/districts": {
             "code": unique("pb-new"),
             "name": unique("Newpur"),

@@ -27,10 +27,20 @@ PG_TRIGGERS = {
     "report_cube_certificates_del",
     "report_cube_applicants_upd",
     "report_cube_cohorts_upd",
+    # 0009: the outcome counts (PostgreSQL only).
+    "report_outcome_outcomes_ins",
+    "report_outcome_outcomes_upd",
+    "report_outcome_outcomes_del",
+    "report_outcome_enrollments_upd",
+    "report_outcome_certificates_ins",
+    "report_outcome_certificates_upd",
+    "report_outcome_certificates_del",
+    "report_outcome_applicants_upd",
+    "report_outcome_cohorts_upd",
 }
-SQLITE_TRIGGERS = {t for t in PG_TRIGGERS if not t.startswith("report_cube_")} - {
-    "report_target_programmes_chg"
-} | {
+SQLITE_TRIGGERS = {
+    t for t in PG_TRIGGERS if not t.startswith(("report_cube_", "report_outcome_"))
+} - {"report_target_programmes_chg"} | {
     "report_certificates_feed_ins",
     "report_certificates_feed_revoke",
     "report_certificates_feed_unrevoke",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.reports.repository import outcomes
 from service.reports.repository import progress as repository
 from service.reports.repository.expressions import SEATED
 from service.reports.schemas import ProgrammeProgress, Progress, TargetProgress
@@ -39,6 +40,17 @@ def _projection(
     return daily_rate, projected, required
 
 
+async def employed(
+    session: AsyncSession, programme_ids: Sequence[str], window_start: date
+) -> tuple[int, int]:
+    """Employed trainees now, and how many more than before the 30-day window."""
+    now = await outcomes.employed_trainees(session, programme_ids)
+    before = await outcomes.employed_trainees(
+        session, programme_ids, recorded_before=datetime.combine(window_start, time.min, UTC)
+    )
+    return now, now - before
+
+
 async def progress(session: AsyncSession) -> Progress:
     now = today()
     window_start = now - timedelta(days=WINDOW_DAYS - 1)
@@ -58,6 +70,8 @@ async def progress(session: AsyncSession) -> Progress:
         if target.metric == "trainees":
             achieved = counts.target_trainees.get(target.id, 0)
             growth = counts.target_window.get(target.id, 0)
+        elif target.metric == "employed":
+            achieved, growth = await employed(session, programme_ids, window_start)
         elif target.metric == "completions":
             achieved = total(programme_ids, "certified")
             growth = completions_30

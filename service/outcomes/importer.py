@@ -1,0 +1,233 @@
+"""Bulk outcomes from CSV: per-row errors with file line numbers, dry run, re-upload safe.
+
+Answers like the applicant import (``created``, ``updated``, ``unchanged``,
+``errors[{row, field, message}]``, ``dry_run``). The header names the
+``OutcomeCreate`` fields plus ``enrollment_id``; ``enrollment_id``,
+``follow_up``, ``status`` and ``source`` are required columns. A row for an
+(enrollment, follow-up) already recorded corrects it (``updated``, with the
+audit trail) or changes nothing (``unchanged``); a column left out of the
+header is never changed, an empty cell clears an optional field. Each batch
+reads its enrollments and outcomes in two statements and writes in a savepoint;
+a dry run rolls everything back, so its counts are what a real run reports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.applicants.importer import UnreadableFile
+from service.applicants.schemas import ImportReport
+from service.core.auth import Actor
+from service.core.errors import ValidationFailed
+from service.models import Outcome
+from service.models.base import utcnow
+from service.models.enums import EnrollmentStatus
+from service.outcomes import repository, service
+from service.outcomes.repository import EnrollmentContext
+from service.outcomes.schemas import VALUE_FIELDS, OutcomeCreate
+
+BATCH_SIZE = 1000
+MAX_COLUMNS = 100
+_RETRIES = 3
+COLUMNS: tuple[str, ...] = ("enrollment_id", *OutcomeCreate.model_fields)
+REQUIRED_COLUMNS = ("enrollment_id", "follow_up", "status", "source")
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+@dataclass
+class _Row:
+    line: int
+    enrollment_id: str
+    body: OutcomeCreate
+    given: frozenset[str]  # value fields whose column is in the header
+
+
+@dataclass
+class _Result:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _header(reader: Any) -> dict[str, int]:
+    try:
+        header = next(reader, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable(exc) from None
+    if not header or not any(h.strip() for h in header):
+        raise ValidationFailed(
+            {"file": "The file is empty; the first line must be the header row."}
+        )
+    if len(header) > MAX_COLUMNS:
+        raise ValidationFailed({"file": f"At most {MAX_COLUMNS} columns are allowed."})
+    positions: dict[str, int] = {}
+    for i, raw in enumerate(header):
+        name = raw.strip().lower()
+        if name in positions:
+            raise ValidationFailed({"file": f"Column named more than once: {name}."})
+        if name in COLUMNS:
+            positions[name] = i
+    missing = [c for c in REQUIRED_COLUMNS if c not in positions]
+    if missing:
+        raise ValidationFailed({"file": f"The header row lacks the columns: {', '.join(missing)}."})
+    return positions
+
+
+def _unreadable(exc: Exception) -> UnreadableFile:
+    if isinstance(exc, UnicodeDecodeError):
+        return UnreadableFile("The file is not UTF-8 text; save the CSV as UTF-8.")
+    return UnreadableFile("The file is not a readable CSV text file.")
+
+
+def _parse(record: list[str], columns: dict[str, int], line: int, result: _Result) -> _Row | None:
+    values: dict[str, Any] = {}
+    for name, i in columns.items():
+        cell = record[i].strip() if i < len(record) else ""
+        if name == "enrollment_id":
+            continue
+        if cell == "":
+            continue  # an empty optional cell: None (a required one: "field required")
+        if name == "online_store":
+            lowered = cell.lower()
+            values[name] = True if lowered in _TRUE else False if lowered in _FALSE else cell
+        else:
+            values[name] = cell
+    enrollment_id = (
+        record[columns["enrollment_id"]].strip() if columns["enrollment_id"] < len(record) else ""
+    )
+    if not enrollment_id:
+        result.errors.append((line, "enrollment_id", "This field is required."))
+    try:
+        body = OutcomeCreate.model_validate(values)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = error.get("loc") or ("row",)
+            message = (
+                "This field is required."
+                if error.get("type") == "missing"
+                else str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+            )
+            result.errors.append((line, str(loc[0]), message))
+        return None
+    if not enrollment_id:
+        return None
+    given = frozenset(c for c in columns if c in VALUE_FIELDS)
+    return _Row(line, enrollment_id, body, given)
+
+
+async def import_csv(
+    session: AsyncSession, actor: Actor, source: IO[bytes], *, dry_run: bool = False
+) -> ImportReport:
+    """Import the CSV in ``source``; raises before writing on a bad header."""
+    report = ImportReport(dry_run=dry_run)
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    try:
+        reader = csv.reader(text)
+        columns = _header(reader)
+        savepoint = await session.begin_nested() if dry_run else None
+        try:
+            now = utcnow()
+            last_line = reader.line_num
+            done = False
+            while not done:
+                batch: list[_Row] = []
+                parsed = _Result()
+                while len(batch) + len(parsed.errors) < BATCH_SIZE:
+                    try:
+                        record = next(reader, None)
+                    except (UnicodeDecodeError, csv.Error) as exc:
+                        raise _unreadable(exc) from None
+                    if record is None:
+                        done = True
+                        break
+                    line, last_line = last_line + 1, reader.line_num
+                    if not any(v.strip() for v in record):
+                        continue
+                    if any("\x00" in v for v in record):
+                        raise _unreadable(csv.Error("NUL"))
+                    row = _parse(record, columns, line, parsed)
+                    if row is not None:
+                        batch.append(row)
+                for line, name, message in parsed.errors:
+                    report.add_error(line, name, message)
+                if batch:
+                    await _apply(session, actor, batch, report, now=now)
+        finally:
+            if savepoint is not None:
+                await savepoint.rollback()
+    finally:
+        text.detach()
+    report.errors.sort(key=lambda e: e.row)
+    return report
+
+
+async def _apply(
+    session: AsyncSession, actor: Actor, batch: list[_Row], report: ImportReport, *, now: datetime
+) -> None:
+    for attempt in range(_RETRIES):
+        try:
+            async with session.begin_nested():
+                result = await _write(session, actor, batch, now=now)
+                await session.flush()
+        except IntegrityError:
+            # A concurrent writer recorded one of these follow-ups: read again.
+            if attempt == _RETRIES - 1:
+                raise
+            continue
+        report.created += result.created
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+        for line, name, message in result.errors:
+            report.add_error(line, name, message)
+        return
+
+
+async def _write(
+    session: AsyncSession, actor: Actor, batch: list[_Row], *, now: datetime
+) -> _Result:
+    result = _Result()
+    contexts = await repository.visible_enrollments(
+        session, actor, (r.enrollment_id for r in batch)
+    )
+    state: dict[tuple[str, str], Outcome] = await repository.find_many(
+        session, ((r.enrollment_id, r.body.follow_up.value) for r in batch)
+    )
+    for row in batch:
+        context: EnrollmentContext | None = contexts.get(row.enrollment_id)
+        if context is None:
+            result.errors.append((row.line, "enrollment_id", "No enrollment with this id."))
+            continue
+        if context.status != EnrollmentStatus.completed:
+            message = f"The enrollment is {context.status}; it must be completed."
+            result.errors.append((row.line, "enrollment_id", message))
+            continue
+        key = (row.enrollment_id, row.body.follow_up.value)
+        stored = row.body.stored()
+        existing = state.get(key)
+        if existing is None:
+            outcome = service.new_outcome(context, stored, actor=actor, at=now)
+            session.add(outcome)
+            await session.flush()
+            service.recorded(session, context, outcome)
+            state[key] = outcome
+            result.created += 1
+            continue
+        changes = {f: stored[f] for f in VALUE_FIELDS if f in row.given}
+        if "recorded_on" in changes and row.body.recorded_on is None:
+            del changes["recorded_on"]  # an empty date keeps the one recorded
+        if service.apply_changes(session, existing, changes, actor=actor, at=now):
+            service.recorded(session, context, existing)
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    return result
