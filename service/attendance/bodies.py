@@ -20,6 +20,7 @@ from service.attendance import rows as mark_rows
 from service.attendance.rows import MarkRow
 from service.core.config import Settings
 from service.core.errors import PayloadTooLarge, ValidationFailed
+from service.core.i18n import msg
 
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")
 FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -56,7 +57,9 @@ OPENAPI_BODY: dict[str, Any] = {
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    return PayloadTooLarge(
+        msg("body.too_large", "The request body is larger than {limit} bytes.", limit=limit)
+    )
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -78,7 +81,9 @@ def _parse_file(file: BinaryIO, field: str) -> list[MarkRow]:
     try:
         return mark_rows.parse_csv(text, field)
     except UnicodeDecodeError:
-        raise ValidationFailed({field: "The file is not UTF-8 text."}) from None
+        raise ValidationFailed(
+            {field: msg("file.not_utf8", "The file is not UTF-8 text.")}
+        ) from None
     finally:
         text.detach()
 
@@ -97,23 +102,31 @@ async def _upload_rows(request: Request, limit: int) -> list[MarkRow]:
         async with request.form(max_files=1, max_fields=16) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                raise ValidationFailed({"file": "Upload the CSV file in multipart field 'file'."})
+                raise ValidationFailed(
+                    {"file": msg("file.missing", "Upload the CSV file in multipart field 'file'.")}
+                )
             if upload.size is not None and upload.size > limit:
                 raise _too_large(limit)
             return await csv_file_rows(upload)
     except StarletteHTTPException as exc:
         if exc.status_code != 400:
             raise
-        raise ValidationFailed({"body": "The body cannot be decoded."}) from None
+        raise ValidationFailed(
+            {"body": msg("body.undecodable", "The body cannot be decoded.")}
+        ) from None
 
 
 def _json_rows(body: bytes) -> list[MarkRow]:
     try:
         payload = json.loads(body)
     except RecursionError:
-        raise ValidationFailed({"body": "The body is nested too deeply."}) from None
+        raise ValidationFailed(
+            {"body": msg("body.too_deep", "The body is nested too deeply.")}
+        ) from None
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed({"body": "The body is not valid JSON."}) from None
+        raise ValidationFailed(
+            {"body": msg("body.invalid_json", "The body is not valid JSON.")}
+        ) from None
     return mark_rows.parse_json(payload)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from service.applicants.normalise import normalise_cnic
 from service.core.errors import PayloadTooLarge, ValidationFailed
+from service.core.i18n import msg
 from service.core.routing import unstorable
 from service.models.enums import AttendanceStatus, values
 
@@ -37,7 +38,13 @@ class TooManyRows(PayloadTooLarge):
     title, slug = "Too many rows", "too-many-rows"
 
     def __init__(self) -> None:
-        super().__init__(f"Send at most {MAX_ROWS} rows per request.")
+        super().__init__(
+            msg(
+                "rows.too_many",
+                "Send at most {max} rows per request; split the file.",
+                max=MAX_ROWS,
+            )
+        )
 
 
 def _text(value: Any, field: str, problems: list[str]) -> str | None:
@@ -89,7 +96,12 @@ def parse_json(payload: Any) -> list[MarkRow]:
     """Rows of a JSON array; ``row`` is the 1-based index in the array."""
     if not isinstance(payload, list):
         raise ValidationFailed(
-            {"body": "Send a JSON array of {enrollment_id | cnic, status} rows."}
+            {
+                "body": msg(
+                    "rows.not_array",
+                    "Send a JSON array of {{enrollment_id | cnic, status}} rows.",
+                )
+            }
         )
     if len(payload) > MAX_ROWS:
         raise TooManyRows()
@@ -102,17 +114,36 @@ def parse_csv(lines: Iterable[str], field: str = "file") -> list[MarkRow]:
     try:
         header = [h.strip().lower() for h in next(reader, [])]
         if not any(header):
-            raise ValidationFailed({field: "The file is empty; line 1 must be the header row."})
-        if len(header) > MAX_COLUMNS or len(set(header)) != len(header):
-            raise ValidationFailed({field: "The header row has too many or repeated columns."})
+            raise ValidationFailed(
+                {field: msg("csv.empty", "The file is empty; line 1 must be the header row.")}
+            )
+        if len(header) > MAX_COLUMNS:
+            raise ValidationFailed(
+                {
+                    field: msg(
+                        "csv.too_many_columns",
+                        "The header row has {count} columns; at most {max}.",
+                        count=len(header),
+                        max=MAX_COLUMNS,
+                    )
+                }
+            )
+        if len(set(header)) != len(header):
+            raise ValidationFailed(
+                {field: msg("csv.duplicate_columns", "The header row names a column twice.")}
+            )
         missing = [] if "status" in header else ["status"]
         if "enrollment_id" not in header and "cnic" not in header:
             missing.insert(0, "enrollment_id or cnic")
         if missing:
             raise ValidationFailed(
                 {
-                    field: f"The header row lacks: {', '.join(missing)} "
-                    f"(expected {','.join(CSV_COLUMNS)})."
+                    field: msg(
+                        "csv.missing_columns",
+                        "The header row lacks: {names} (expected {expected}).",
+                        names=", ".join(missing),
+                        expected=",".join(CSV_COLUMNS),
+                    )
                 }
             )
         rows: list[MarkRow] = []
@@ -130,6 +161,13 @@ def parse_csv(lines: Iterable[str], field: str = "file") -> list[MarkRow]:
             rows.append(parse_row(start, item))
     except csv.Error as exc:
         raise ValidationFailed(
-            {field: f"Line {reader.line_num} is not valid CSV: {exc}."}
+            {
+                field: msg(
+                    "csv.invalid",
+                    "Line {line} is not valid CSV: {error}.",
+                    line=reader.line_num,
+                    error=str(exc),
+                )
+            }
         ) from None
     return rows

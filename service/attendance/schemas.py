@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from service.core.i18n import msg
+from service.core.validation_messages import MessageError
 from service.models.enums import AttendanceStatus
 
 MAX_SESSIONS = 500
@@ -34,9 +36,13 @@ class SessionsCreate(BaseModel):
     @model_validator(mode="after")
     def _one_form(self) -> SessionsCreate:
         if self.sessions is not None and (self.date is not None or self.topic is not None):
-            raise ValueError("Send either date (and topic) or sessions, not both.")
+            raise MessageError(
+                msg("sessions.not_both", "Send either date (and topic) or sessions, not both.")
+            )
         if self.sessions is None and self.date is None:
-            raise ValueError("date is required (or sessions, for many).")
+            raise MessageError(
+                msg("sessions.date_required", "date is required (or sessions, for many).")
+            )
         return self
 
     def items(self) -> list[SessionCreate]:

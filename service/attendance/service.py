@@ -27,6 +27,7 @@ from service.attendance.schemas import (
 )
 from service.core.auth import Actor
 from service.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from service.core.i18n import msg
 from service.core.pagination import PageParams, decode_cursor, encode_cursor
 from service.core.scope import centre_in_scope, enrollments_visible_to
 from service.events.emit import emit
@@ -44,14 +45,18 @@ class FutureSession(Conflict):
 
     def __init__(self, day: date, today: date) -> None:
         super().__init__(
-            f"The session is on {day.isoformat()}; it can be marked from that day "
-            f"(today is {today.isoformat()} UTC).",
+            msg(
+                "session.future",
+                "The session is on {date}; it can be marked from that day (today is {today} UTC).",
+                date=day.isoformat(),
+                today=today.isoformat(),
+            ),
             extra={"date": day.isoformat()},
         )
 
 
 def session_not_found() -> NotFound:
-    return NotFound("No session with this id.")
+    return NotFound(msg("session.not_found", "No session with this id."))
 
 
 def _read(found: AttendanceSession, marked: int | None) -> SessionRead:
@@ -89,8 +94,12 @@ async def create_sessions(
     errors = [
         FieldError(
             field="date" if not bulk else f"sessions.{i}.date",
-            message=f"The date must be within the cohort's dates, "
-            f"{cohort.start_date.isoformat()} to {cohort.end_date.isoformat()}.",
+            message=msg(
+                "session.outside_cohort",
+                "The date must be within the cohort's dates, {start} to {end}.",
+                start=cohort.start_date.isoformat(),
+                end=cohort.end_date.isoformat(),
+            ),
         )
         for i, item in enumerate(items)
         if not cohort.start_date <= item.date <= cohort.end_date
@@ -128,7 +137,9 @@ async def delete_session(session: AsyncSession, actor: Actor, session_id: str) -
     cohort = await _session_in_scope(session, actor, session_id)
     await repository.cohort(session, cohort.id, lock=True)  # no marking meanwhile
     if not await repository.delete_unmarked(session, session_id):
-        raise SessionMarked("Marks were recorded at this session; it cannot be deleted.")
+        raise SessionMarked(
+            msg("session.marked", "Marks were recorded at this session; it cannot be deleted.")
+        )
 
 
 # --- marks --------------------------------------------------------------------------
@@ -280,7 +291,7 @@ async def enrollment_attendance(
         session, enrollment_id, enrollments_visible_to(actor)
     )
     if enrollment is None:
-        raise NotFound("No enrollment with this id.")
+        raise NotFound(msg("enrollment.not_found", "No enrollment with this id."))
     figure = await percent.percent_of(session, enrollment.id, today)
     assert figure is not None  # noqa: S101 - the enrollment exists
     marks = await repository.enrollment_marks(session, enrollment.id, enrollment.cohort_id, today)

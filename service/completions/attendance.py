@@ -12,10 +12,14 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.attendance import percent
+from service.core.i18n import msg
 
-MISSING = "attendance is required"
-NOT_COMPUTED = (
-    "attendance is required: no percent can be computed yet (no session held, or every one excused)"
+# Also a bulk row's error (English there, as every row result).
+MISSING = msg("attendance.required", "attendance is required")
+NOT_COMPUTED = msg(
+    "attendance.not_computed",
+    "attendance is required: no percent can be computed yet (no session held, or every one "
+    "excused)",
 )
 
 

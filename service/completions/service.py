@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.completions import codes, repository
-from service.completions.attendance import computed_for, outcome_reason, resolve
+from service.completions.attendance import MISSING, computed_for, outcome_reason, resolve
 from service.completions.repository import Candidate, CertificateRecord, Outcome
 from service.completions.rows import ParsedRow
 from service.completions.schemas import (
@@ -140,7 +140,7 @@ async def complete(
     computed = await computed_for(session, cohort.id, [enrollment_id], today or utcnow().date())
     attendance = resolve(data.attendance, computed, enrollment_id)
     if attendance.value is None:
-        raise ValidationFailed({"attendance": attendance.error or "attendance is required"})
+        raise ValidationFailed({"attendance": attendance.error or MISSING})
 
     status = (
         EnrollmentStatus.completed

@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.core.auth import Actor
 from service.core.db import Database
 from service.core.errors import ValidationFailed
-from service.core.pagination import PageParams, decode_cursor, encode_cursor
+from service.core.i18n import msg
+from service.core.pagination import CURSOR_INVALID, PageParams, decode_cursor, encode_cursor
 from service.core.sql import AnySelect
 from service.events.emit import emit
 from service.models import Centre, Certificate, Enrollment, Outcome, OutcomeDueCursor, Programme
@@ -70,9 +71,9 @@ def _decode(cursor: str) -> tuple[datetime, str]:
         when = datetime.fromisoformat(at)
         decode_cursor(encode_cursor(last_id))  # an id as this API writes them
     except (ValueError, UnicodeError, binascii.Error, ValidationFailed):
-        raise ValidationFailed({"cursor": "Not a cursor returned by this API."}) from None
+        raise ValidationFailed({"cursor": CURSOR_INVALID}) from None
     if when.tzinfo is None:
-        raise ValidationFailed({"cursor": "Not a cursor returned by this API."})
+        raise ValidationFailed({"cursor": CURSOR_INVALID})
     return when, last_id
 
 
@@ -92,12 +93,18 @@ def which_window(completed_at: datetime, now: datetime) -> str | None:
     return None
 
 
+def _no_such_code(field: str, code: str) -> str:
+    if field == "programme":
+        return msg("programme.no_such_code", "No programme with code '{code}'.", code=code)
+    return msg("centre.no_such_code", "No centre with code '{code}'.", code=code)
+
+
 async def _check_code(session: AsyncSession, model: Any, code: str | None, field: str) -> None:
     if (
         code is not None
         and await session.scalar(select(model.id).where(model.code == code)) is None
     ):
-        raise ValidationFailed({field: f"No {field} with code '{code}'."})
+        raise ValidationFailed({field: _no_such_code(field, code)})
 
 
 async def due(

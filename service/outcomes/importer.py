@@ -27,6 +27,7 @@ from service.applicants.importer import UnreadableFile
 from service.applicants.schemas import ImportReport
 from service.core.auth import Actor
 from service.core.errors import ValidationFailed
+from service.core.i18n import msg
 from service.models import Outcome
 from service.models.base import utcnow
 from service.models.enums import EnrollmentStatus
@@ -66,27 +67,54 @@ def _header(reader: Any) -> dict[str, int]:
         raise _unreadable(exc) from None
     if not header or not any(h.strip() for h in header):
         raise ValidationFailed(
-            {"file": "The file is empty; the first line must be the header row."}
+            {"file": msg("file.empty", "The file is empty; the first line must be the header row.")}
         )
     if len(header) > MAX_COLUMNS:
-        raise ValidationFailed({"file": f"At most {MAX_COLUMNS} columns are allowed."})
+        raise ValidationFailed(
+            {
+                "file": msg(
+                    "file.too_many_columns",
+                    "The header row has {count} columns; at most {max} are allowed.",
+                    count=len(header),
+                    max=MAX_COLUMNS,
+                )
+            }
+        )
     positions: dict[str, int] = {}
     for i, raw in enumerate(header):
         name = raw.strip().lower()
         if name in positions:
-            raise ValidationFailed({"file": f"Column named more than once: {name}."})
+            raise ValidationFailed(
+                {
+                    "file": msg(
+                        "file.duplicate_columns",
+                        "Columns named more than once: {names}.",
+                        names=name,
+                    )
+                }
+            )
         if name in COLUMNS:
             positions[name] = i
     missing = [c for c in REQUIRED_COLUMNS if c not in positions]
     if missing:
-        raise ValidationFailed({"file": f"The header row lacks the columns: {', '.join(missing)}."})
+        raise ValidationFailed(
+            {
+                "file": msg(
+                    "file.missing_columns",
+                    "The header row lacks the columns: {names}.",
+                    names=", ".join(missing),
+                )
+            }
+        )
     return positions
 
 
 def _unreadable(exc: Exception) -> UnreadableFile:
     if isinstance(exc, UnicodeDecodeError):
-        return UnreadableFile("The file is not UTF-8 text; save the CSV as UTF-8.")
-    return UnreadableFile("The file is not a readable CSV text file.")
+        return UnreadableFile(
+            msg("file.not_utf8_save", "The file is not UTF-8 text; save the CSV as UTF-8.")
+        )
+    return UnreadableFile(msg("file.unreadable", "The file is not a readable CSV text file."))
 
 
 def _parse(record: list[str], columns: dict[str, int], line: int, result: _Result) -> _Row | None:

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.core.fields import IsoDate
+from service.core.i18n import msg
+from service.core.validation_messages import MessageError
 from service.models.base import utcnow
 from service.models.enums import FollowUp, IncomeBand, OutcomeSource, OutcomeStatus
 
@@ -22,7 +24,7 @@ class Schema(BaseModel):
 
 def _not_future(value: date | None) -> date | None:
     if value is not None and value > utcnow().date():
-        raise ValueError("Must not be in the future.")
+        raise MessageError(msg("recorded_on.future", "Must not be in the future."))
     return value
 
 

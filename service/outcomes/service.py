@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.core.i18n import msg
 from service.events.emit import emit
 from service.models import Outcome
 from service.models.base import utcnow
@@ -43,24 +44,32 @@ class NotCompleted(Conflict):
 
 
 def enrollment_not_found() -> NotFound:
-    return NotFound("No enrollment with this id.")
+    return NotFound(msg("enrollment.not_found", "No enrollment with this id."))
 
 
 def outcome_not_found() -> NotFound:
-    return NotFound("No outcome with this id.")
+    return NotFound(msg("outcome.not_found", "No outcome with this id."))
 
 
 def already_recorded(existing_id: str, follow_up: str) -> OutcomeExists:
     return OutcomeExists(
-        f"The {follow_up} outcome of this enrollment is already recorded; "
-        "correct it with PATCH /api/v1/outcomes/{id}.",
+        msg(
+            "outcome.duplicate",
+            "The {follow_up} outcome of this enrollment is already recorded; "
+            "correct it with PATCH /api/v1/outcomes/{{id}}.",
+            follow_up=follow_up,
+        ),
         extra={"existing_id": existing_id},
     )
 
 
 def not_completed(status: str) -> NotCompleted:
     return NotCompleted(
-        f"The enrollment is {status}; outcomes are recorded for completed enrollments only.",
+        msg(
+            "outcome.not_completed",
+            "The enrollment is {status}; outcomes are recorded for completed enrollments only.",
+            status=status,
+        ),
         extra={"current_status": status},
     )
 

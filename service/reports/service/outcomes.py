@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.core.errors import ValidationFailed
+from service.core.i18n import msg
 from service.models.enums import Role
 from service.outcomes.windows import last_completion_day_opened
 from service.reports.repository import outcomes as repository
@@ -43,7 +44,15 @@ async def outcomes(
     if programme:
         found = await repository.programme_by_code(session, programme)
         if found is None:
-            raise ValidationFailed({"programme": f"No programme with code '{programme}'."})
+            raise ValidationFailed(
+                {
+                    "programme": msg(
+                        "programme.no_such_code",
+                        "No programme with code '{code}'.",
+                        code=programme,
+                    )
+                }
+            )
         programme_id = found.id
     query = repository.OutcomeQuery(
         follow_up=follow_up,
