@@ -19,12 +19,15 @@ from datetime import datetime
 
 from service.core.clock import Clock
 from service.core.db import Database
+from service.seats.sweep import expire_offers
 
 logger = logging.getLogger(__name__)
 
 Job = Callable[[Database, datetime], Awaitable[int]]
 
-JOBS: list[tuple[str, Job]] = []
+JOBS: list[tuple[str, Job]] = [
+    ("offer_expiries", expire_offers),
+]
 
 
 async def run_jobs(db: Database, clock: Clock, jobs: list[tuple[str, Job]] | None = None) -> int:
