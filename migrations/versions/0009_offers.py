@@ -75,7 +75,8 @@ def _events_migration() -> ModuleType:
     """Revision 0008, whose trigger definitions this one extends and restores."""
     path = Path(__file__).with_name("2026_12_02_0100-events_and_webhooks.py")
     spec = importlib.util.spec_from_file_location("_events_0008", path)
-    assert spec is not None and spec.loader is not None  # noqa: S101
+    assert spec is not None  # noqa: S101
+    assert spec.loader is not None  # noqa: S101
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

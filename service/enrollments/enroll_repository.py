@@ -47,6 +47,9 @@ class CohortSnapshot:
     min_age: int
     max_age: int
     live_enrollment_id: str | None
+    # The applicant's offer in the cohort that is expired at now but not yet
+    # materialised: it must be before a new enrollment of theirs is inserted.
+    due_offer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class EnrollSnapshot:
 
 def _snapshot_statement() -> AnySelect:
     live = aliased(Enrollment)
+    due = aliased(Enrollment)
     return (
         select(
             Applicant.id.label("applicant_id"),
@@ -73,6 +77,7 @@ def _snapshot_statement() -> AnySelect:
             Cohort.min_age,
             Cohort.max_age,
             live.id.label("live_enrollment_id"),
+            due.id.label("due_offer_id"),
         )
         .select_from(Applicant)
         .outerjoin(Cohort, Cohort.id == bindparam("p_cohort_id"))
@@ -84,6 +89,15 @@ def _snapshot_statement() -> AnySelect:
                 live.status.in_(LIVE_STATUSES),
                 # An offer expired at now is no longer live, whatever is stored.
                 or_(live.status != OFFERED, live.offer_expires_at > NOW),
+            ),
+        )
+        .outerjoin(
+            due,
+            and_(
+                due.cohort_id == Cohort.id,
+                due.applicant_id == Applicant.id,
+                due.status == OFFERED,
+                due.offer_expires_at <= NOW,
             ),
         )
         .where(Applicant.id == bindparam("p_applicant_id"))
@@ -192,6 +206,7 @@ async def snapshot(
             min_age=row.min_age,
             max_age=row.max_age,
             live_enrollment_id=row.live_enrollment_id,
+            due_offer_id=row.due_offer_id,
         )
     return EnrollSnapshot(row.applicant_id, row.date_of_birth, row.created_by_key_id, cohort)
 

@@ -91,13 +91,15 @@ async def enroll(
         seats.check_centre(actor, found.cohort.centre_id)
         raise _already_enrolled(found.cohort.live_enrollment_id)
     _check_takes(actor, found.cohort, found.date_of_birth)
-    if session.get_bind().dialect.name == "postgresql":
+    # The applicant's own expired offer is materialised (under the lock) before a new one.
+    expire_first = found.cohort.due_offer_id is not None
+    if session.get_bind().dialect.name == "postgresql" and not expire_first:
         done = await _enroll_in_one_statement(session, actor, found, found.cohort)
         if done is not None:
             return done
 
     # Decide under the cohort's lock: SQLite, or the cohort changed since the read.
-    cohort = await seats.claim(session, cohort_id, now=now)
+    cohort = await seats.claim(session, cohort_id, now=now, expire_first=expire_first)
     if cohort is None:
         raise seats.cohort_not_found()
     _check_takes(actor, cohort, found.date_of_birth)

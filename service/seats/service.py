@@ -110,18 +110,25 @@ async def share_lock(session: AsyncSession, cohort_id: str) -> Cohort | None:
 
 
 async def claim(
-    session: AsyncSession, cohort_id: str, *, now: datetime | None = None
+    session: AsyncSession,
+    cohort_id: str,
+    *,
+    now: datetime | None = None,
+    expire_first: bool = False,
 ) -> LockedCohort | None:
     """Lock the cohort and claim the next place in line (see ``repository.claim_place``);
     None when there is no such cohort.
 
     When nobody waits and an offer is due, its seat is free: the due offers are
     materialised under the lock first (all of them; with nobody waiting no new
-    offer is made), then the place is claimed."""
+    offer is made), then the place is claimed. ``expire_first``: the claimant's
+    own offer is due, so the cohort's due offers are materialised in any case
+    (its live row must become ``expired`` before the new one is inserted)."""
     now = now or utcnow()
-    claimed = await repository.claim_place(session, cohort_id, now)
-    if claimed is not None:
-        return claimed
+    if not expire_first:
+        claimed = await repository.claim_place(session, cohort_id, now)
+        if claimed is not None:
+            return claimed
     cohort = await repository.lock_for_update(session, cohort_id)
     if cohort is None:
         return None
