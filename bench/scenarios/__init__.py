@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.harness import Settings
-from bench.scenarios import catalog, enroll, export, import_, progress, register
+from bench.scenarios import catalog, enroll, export, import_, offers, progress, register
 
 Runner = Callable[[Settings], dict[str, Any]]
 
@@ -25,6 +25,8 @@ SCENARIOS: dict[str, tuple[str, Runner]] = {
     "progress": (progress.TITLE, progress.run),
     "export": (export.TITLE, export.run),
     "import": (import_.TITLE, import_.run),
+    "churn": (offers.TITLE_CHURN, offers.run_churn),
+    "offer-sweep": (offers.TITLE_SWEEP, offers.run_sweep),
 }
 
 DEFAULT = [name for name in SCENARIOS if name != "catalog"]

@@ -22,15 +22,25 @@ from sqlalchemy.engine import make_url
 
 from bench import data, harness, report
 from bench.harness import Settings
-from bench.scenarios import SCENARIOS, catalog, enroll, export, import_, progress, register
+from bench.scenarios import (
+    SCENARIOS,
+    catalog,
+    enroll,
+    export,
+    import_,
+    offers,
+    progress,
+    register,
+)
 from tests.conftest import PG_URL
 
 BRIEF_NAMES = {"register", "enroll-hot", "enroll-spread", "progress", "export", "import"}
+BRIEF_NAMES |= {"churn", "offer-sweep"}
 
 
 def test_every_scenario_is_registered() -> None:
     assert set(SCENARIOS) >= BRIEF_NAMES
-    for module in (catalog, enroll, export, import_, progress, register):
+    for module in (catalog, enroll, export, import_, offers, progress, register):
         assert module.__doc__
     for title, runner in SCENARIOS.values():
         assert title

@@ -182,7 +182,7 @@ async def offers_race(client: httpx.AsyncClient, cohort_id: str, log: Path) -> N
     assert set(await ids_of("offered")) == set(line[:10])
 
     e = "/api/v1/enrollments"
-    mixed = [(f"{e}/{i}/accept", None) for i in line[:5]]
+    mixed: list[tuple[str, dict[str, str] | None]] = [(f"{e}/{i}/accept", None) for i in line[:5]]
     mixed += [(f"{e}/{i}/decline", None) for i in line[:10]]
     mixed += [(f"{e}/{i}/withdraw", None) for i in seated[10:15]]
     random.Random(3).shuffle(mixed)
