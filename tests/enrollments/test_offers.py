@@ -367,3 +367,24 @@ async def test_closing_a_cohort_cancels_pending_offers(
     statuses = await enrollment_statuses(session, [offer.id, gone.id, waiting.id])
     assert statuses == ["cancelled", "expired", "cancelled"]
     await assert_cohort_consistent(session, cohort.id)
+
+
+async def test_an_expired_seat_goes_to_a_new_request_when_nobody_waits(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """Nobody waits, the one seat's offer expired: a new enrolment takes the seat at once
+    (the expiry is materialised under the lock first; on PostgreSQL the one-statement
+    path stands aside)."""
+    cohort = await make_cohort(session, capacity=1, waitlist_mode="offer")
+    gone = await make_enrollment(
+        session, cohort, status="offered", offer_expires_at=datetime.now(UTC) - timedelta(seconds=1)
+    )
+    newcomer = await make_applicant(session)
+    r = await client.post(
+        f"{cohort_url(cohort)}/enrollments",
+        json={"applicant_id": newcomer.id},
+        headers=auth(await make_key(session)),
+    )
+    assert (r.status_code, r.json()["status"]) == (201, "enrolled")
+    assert await enrollment_statuses(session, [gone.id]) == ["expired"]
+    await assert_cohort_consistent(session, cohort.id)
