@@ -30,8 +30,11 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+## The suite runs on PYTEST_WORKERS processes (pytest-xdist; each has its own PostgreSQL
+## database). PYTEST_WORKERS=0 runs it in this process, e.g. to use a debugger.
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## Benchmarks against local PostgreSQL (needs wrk); writes docs/benchmarks.md. BENCH_ARGS="--only register --duration 3"
 bench: install

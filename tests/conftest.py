@@ -28,9 +28,34 @@ from service.core.db import Database, create_engine
 from service.main import create_app
 from service.seed import seed
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Under pytest-xdist (``make test`` runs two workers) each worker has a PostgreSQL database of
+# its own, named after the one given: ``<db>_gw0``, ``<db>_gw1``, … (made at session start).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+_GIVEN_PG_URL = os.environ.get("TEST_DATABASE_URL")
+PG_URL = (
+    make_url(_GIVEN_PG_URL)
+    .set(database=f"{make_url(_GIVEN_PG_URL).database}_{XDIST_WORKER}")
+    .render_as_string(hide_password=False)
+    if _GIVEN_PG_URL and XDIST_WORKER
+    else _GIVEN_PG_URL
+)
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 PG_SKIP_REASON = "needs PostgreSQL: set TEST_DATABASE_URL (CI does)"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A worker's own PostgreSQL database, fresh (the given one is used as it is)."""
+    if PG_URL and PG_URL != _GIVEN_PG_URL:
+        name = make_url(PG_URL).database
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if PG_URL and PG_URL != _GIVEN_PG_URL:
+        name = make_url(PG_URL).database
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}_tpl" WITH (FORCE)'))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

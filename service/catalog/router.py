@@ -31,7 +31,7 @@ def target_read(target: Target) -> TargetRead:
         code=target.code,
         name=target.name,
         goal=target.goal,
-        metric=target.metric,  # type: ignore[arg-type]
+        metric=target.metric,
         programmes=sorted(p.code for p in target.programmes),
         deadline=target.deadline,
         created_at=target.created_at,

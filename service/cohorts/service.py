@@ -47,13 +47,13 @@ def to_read(row: AnyRow) -> CohortRead:
         start_date=c.start_date,
         end_date=c.end_date,
         capacity=c.capacity,
-        mode=c.mode,  # type: ignore[arg-type]
+        mode=c.mode,
         min_age=c.min_age,
         max_age=c.max_age,
         pass_score=c.pass_score,
         min_attendance=c.min_attendance,
-        status=c.status,  # type: ignore[arg-type]
-        waitlist_mode=c.waitlist_mode,  # type: ignore[arg-type]
+        status=c.status,
+        waitlist_mode=c.waitlist_mode,
         offer_hours=c.offer_hours,
         # Offers expired by now hold no seat, materialised or not (the expiry rule).
         seats_taken=c.seats_taken - row.due_offers,

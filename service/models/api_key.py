@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, CreatedMixin, IdMixin, enum_check
+from service.models.base import Base, CreatedMixin, IdMixin, StrEnumType, enum_check
 from service.models.centre import Centre
 from service.models.enums import Role, values
 
@@ -22,7 +22,7 @@ class ApiKey(IdMixin, CreatedMixin, Base):
     __table_args__ = (CheckConstraint(enum_check("role", values(Role)), name="role"),)
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters of the token, to tell keys apart in listings.
     token_prefix: Mapped[str] = mapped_column(String(16))

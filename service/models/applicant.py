@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, IdMixin, TimestampMixin, enum_check
+from service.models.base import Base, IdMixin, StrEnumType, TimestampMixin, enum_check
 from service.models.enums import EducationLevel, Gender, Province, values
 
 
@@ -23,13 +23,13 @@ class Applicant(IdMixin, TimestampMixin, Base):
     cnic: Mapped[str] = mapped_column(String(15), unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     date_of_birth: Mapped[date]
-    gender: Mapped[str] = mapped_column(String(16))
+    gender: Mapped[Gender] = mapped_column(StrEnumType(Gender))
     email: Mapped[str] = mapped_column(String(254))
     # E.164, +923XXXXXXXXX.
     phone: Mapped[str] = mapped_column(String(16))
-    province: Mapped[str] = mapped_column(String(16))
+    province: Mapped[Province] = mapped_column(StrEnumType(Province))
     district: Mapped[str] = mapped_column(String(80))
-    education_level: Mapped[str] = mapped_column(String(16))
+    education_level: Mapped[EducationLevel] = mapped_column(StrEnumType(EducationLevel))
     consent_at: Mapped[datetime]
     # The key that registered the applicant (clients see only their own);
     # NULL when imported from the CLI.

@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, BigIntPK, enum_check, utcnow
+from service.models.base import Base, BigIntPK, StrEnumType, enum_check, utcnow
 from service.models.enums import values
 
 
@@ -30,7 +30,7 @@ class ApplicantEvent(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     applicant_id: Mapped[str] = mapped_column(ForeignKey("applicants.id"))
-    type: Mapped[str] = mapped_column(String(40))
+    type: Mapped[ApplicantEventType] = mapped_column(StrEnumType(ApplicantEventType, 40))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     # The API key that made the change, and its name at the time.
     key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))

@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, IdMixin, TimestampMixin, enum_check
+from service.models.base import Base, IdMixin, StrEnumType, TimestampMixin, enum_check
 from service.models.enums import CohortMode, CohortStatus, WaitlistMode, values
 
 
@@ -45,17 +45,21 @@ class Cohort(IdMixin, TimestampMixin, Base):
     start_date: Mapped[date]
     end_date: Mapped[date]
     capacity: Mapped[int]
-    mode: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[CohortMode] = mapped_column(StrEnumType(CohortMode))
     min_age: Mapped[int] = mapped_column(default=18)
     max_age: Mapped[int] = mapped_column(default=35)
     pass_score: Mapped[int] = mapped_column(default=50)
     min_attendance: Mapped[int] = mapped_column(default=75)
-    status: Mapped[str] = mapped_column(String(16), default=CohortStatus.open.value)
+    status: Mapped[CohortStatus] = mapped_column(
+        StrEnumType(CohortStatus), default=CohortStatus.open
+    )
     seats_taken: Mapped[int] = mapped_column(default=0)
     waitlist_length: Mapped[int] = mapped_column(default=0)
     queue_seq: Mapped[int] = mapped_column(default=0)
-    waitlist_mode: Mapped[str] = mapped_column(
-        String(8), default=WaitlistMode.auto.value, server_default=WaitlistMode.auto.value
+    waitlist_mode: Mapped[WaitlistMode] = mapped_column(
+        StrEnumType(WaitlistMode, 8),
+        default=WaitlistMode.auto,
+        server_default=WaitlistMode.auto.value,
     )
     offer_hours: Mapped[int] = mapped_column(default=48, server_default="48")
     offers_pending: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, CreatedMixin, enum_check
+from service.models.base import Base, CreatedMixin, StrEnumType, enum_check
 from service.models.enums import Province, values
 
 
@@ -18,7 +18,7 @@ class District(CreatedMixin, Base):
     # Canonical English name: what applicants' ``district`` stores.
     name: Mapped[str] = mapped_column(String(80), unique=True)
     name_ur: Mapped[str] = mapped_column(String(80))
-    province: Mapped[str] = mapped_column(String(16), index=True)
+    province: Mapped[Province] = mapped_column(StrEnumType(Province), index=True)
 
 
 class DistrictAlias(CreatedMixin, Base):

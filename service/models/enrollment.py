@@ -1,9 +1,9 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, IdMixin, TimestampMixin, enum_check
+from service.models.base import Base, IdMixin, StrEnumType, TimestampMixin, enum_check
 from service.models.enums import EnrollmentStatus, values
 
 _LIVE = text("status IN ('enrolled', 'waitlisted', 'offered')")
@@ -51,7 +51,7 @@ class Enrollment(IdMixin, TimestampMixin, Base):
 
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"))
     applicant_id: Mapped[str] = mapped_column(ForeignKey("applicants.id"))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[EnrollmentStatus] = mapped_column(StrEnumType(EnrollmentStatus))
     # Order of the request within its cohort (from Cohort.queue_seq).
     queue_no: Mapped[int]
     score: Mapped[float | None]

@@ -3,7 +3,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, IdMixin, TimestampMixin, enum_check
+from service.models.base import Base, IdMixin, StrEnumType, TimestampMixin, enum_check
 from service.models.enums import TargetMetric, values
 from service.models.programme import Programme
 
@@ -25,7 +25,7 @@ class Target(IdMixin, TimestampMixin, Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     goal: Mapped[int]
-    metric: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[TargetMetric] = mapped_column(StrEnumType(TargetMetric))
     deadline: Mapped[date | None]
 
     programmes: Mapped[list[Programme]] = relationship(

@@ -145,7 +145,7 @@ def _read(district: District, aliases: list[str]) -> DistrictRead:
         code=district.code,
         name=district.name,
         name_ur=district.name_ur,
-        province=district.province,  # type: ignore[arg-type]
+        province=district.province,
         aliases=aliases,
     )
 

@@ -159,7 +159,7 @@ async def leave(
     """Move a live enrollment of the locked cohort to ``to``; its seat (or waitlist
     place) is freed, and freed seats go to the waitlist's head."""
     before = enrollment.status
-    enrollment.status = to.value
+    enrollment.status = to
     record_event(
         session, enrollment, from_status=before, to_status=to.value, actor=actor, reason=reason
     )
@@ -177,7 +177,7 @@ async def accept(
     session: AsyncSession, cohort: LockedCohort, enrollment: Enrollment, *, actor: str
 ) -> None:
     """A current offer of the locked cohort is accepted: it keeps its seat, enrolled."""
-    enrollment.status = E.enrolled.value
+    enrollment.status = E.enrolled
     record_event(
         session,
         enrollment,
@@ -199,7 +199,7 @@ async def expire_due(
     windows start ``now``. Returns how many expired; 0 costs one indexed query."""
     due = await repository.due_offers(session, cohort.id, now, limit)
     for enrollment in due:
-        enrollment.status = E.expired.value
+        enrollment.status = E.expired
         record_event(
             session,
             enrollment,
@@ -257,7 +257,7 @@ async def fill_free_seats(
     at = now or utcnow()
     expires = at + timedelta(hours=cohort.offer_hours)
     for enrollment in head:
-        enrollment.status = to.value
+        enrollment.status = to
         if offering:
             enrollment.offer_expires_at = expires
         record_event(
@@ -314,7 +314,7 @@ async def cancel(
     """Move a locked cohort's enrollments in ``statuses`` to cancelled; recount in SQL."""
     for enrollment in await repository.in_statuses(session, cohort.id, statuses):
         before = enrollment.status
-        enrollment.status = E.cancelled.value
+        enrollment.status = E.cancelled
         record_event(
             session,
             enrollment,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Certificate, Enrollment, EnrollmentEvent
+from service.models.enums import EnrollmentStatus
 from tests.completions.helpers import (
     CODE_RE,
     PROBLEM,
@@ -136,7 +137,7 @@ async def test_cnic_picks_the_enrolled_enrollment(
     token = await make_key(session, "admin")
     cohort = await in_progress_cohort(session)
     old = await enrolled(session, cohort, cnic="35202-0000001-1")
-    old.status = "withdrawn"
+    old.status = EnrollmentStatus.withdrawn
     await session.flush()
     from service.models import Applicant
 
