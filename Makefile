@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest bench sizes fuzz clean
+.PHONY: run test install lint typecheck pytest bench sizes fuzz clean \
+	messages-extract messages-update messages-compile
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -12,6 +13,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(MAKE) --no-print-directory messages-compile
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -50,5 +52,23 @@ fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-40} FUZZ_SEED=random $(PY) -m pytest -p no:cacheprovider -s \
 		tests/reliability/test_fuzz.py $(PYTEST_ARGS)
 
+## Messages (docs/api.md "Languages", CONTRIBUTING.md): msg("id", "English") calls and problem
+## titles -> service/locale/messages.pot -> ur/LC_MESSAGES/messages.po (translate there) -> .mo.
+LOCALE := service/locale
+PYBABEL = $(VENV)/bin/pybabel
+
+messages-extract: install
+	$(PYBABEL) -q extract -F babel.cfg -k msg:1c,2 -k t:2c,3 --no-default-keywords --sort-by-file \
+		--omit-header -o $(LOCALE)/messages.pot service
+
+messages-update: messages-extract
+	$(PYBABEL) -q update -i $(LOCALE)/messages.pot -d $(LOCALE) -l ur --init-missing \
+		--ignore-obsolete --ignore-pot-creation-date
+
+## Compiled catalogues (.mo, not committed): built by `make install`; without them the
+## service compiles the .po in memory at start-up.
+messages-compile:
+	$(PYBABEL) -q compile -d $(LOCALE) --statistics
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache enrollment.db*
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache enrollment.db* $(LOCALE)/*/LC_MESSAGES/*.mo

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from service.cli import alembic_config
+from service.core import i18n
 from service.core.config import Settings
 from service.core.db import Database, create_engine
 from service.main import create_app
@@ -237,3 +238,13 @@ async def fresh_database(
 async def fresh_database_url(fresh_database: FreshDatabase) -> str:
     """A database of its own, committed to for real, dropped afterwards."""
     return await fresh_database()
+
+
+@pytest.fixture(autouse=True)
+def _problems_have_messages() -> Iterator[None]:
+    """A test fails when the service answered a problem whose text has no message id or no
+    Urdu translation (CONTRIBUTING.md, "Messages in English and Urdu")."""
+    i18n.MISSING.clear()
+    yield
+    missing, i18n.MISSING[:] = list(i18n.MISSING), []
+    assert not missing, "problem texts without a message id or translation:\n" + "\n".join(missing)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.core import scope
 from service.core.auth import Actor
 from service.core.errors import NotFound
+from service.core.i18n import msg
 from service.models import Applicant
 from service.models.enums import Role
 
@@ -29,7 +30,7 @@ async def may_read(
 
 
 def applicant_not_found() -> NotFound:
-    return NotFound("No applicant with this id.")
+    return NotFound(msg("applicant.not_found", "No applicant with this id."))
 
 
 async def get_readable(session: AsyncSession, actor: Actor, applicant_id: str) -> Applicant:

@@ -37,6 +37,7 @@ from service.applicants.schemas import (
     ImportReport,
 )
 from service.core.errors import ServiceError, ValidationFailed
+from service.core.i18n import msg
 from service.models.base import utcnow
 
 BATCH_SIZE = 1000
@@ -78,10 +79,15 @@ def _read_header(reader: Any) -> tuple[dict[str, int], int]:
         raise _unreadable(csv.Error("NUL"))
     if not header or not any(h.strip() for h in header):
         raise ValidationFailed(
-            {"file": "The file is empty; the first line must be the header row."}
+            {"file": msg("file.empty", "The file is empty; the first line must be the header row.")}
         )
     if len(header) > MAX_COLUMNS:
-        message = f"The header row has {len(header)} columns; at most {MAX_COLUMNS} are allowed."
+        message = msg(
+            "file.too_many_columns",
+            "The header row has {count} columns; at most {max} are allowed.",
+            count=len(header),
+            max=MAX_COLUMNS,
+        )
         raise ValidationFailed({"file": message})
     positions: dict[str, int] = {}
     dupes: set[str] = set()
@@ -95,12 +101,24 @@ def _read_header(reader: Any) -> tuple[dict[str, int], int]:
             positions[name] = i
     if dupes:
         names = ", ".join(sorted(dupes))
-        raise ValidationFailed({"file": f"Columns named more than once: {names}."})
+        raise ValidationFailed(
+            {
+                "file": msg(
+                    "file.duplicate_columns", "Columns named more than once: {names}.", names=names
+                )
+            }
+        )
     missing = [c for c in REGISTRATION_FIELDS if c not in positions]
     if missing:
         raise ValidationFailed(
-            {"file": f"The header row lacks the columns: {', '.join(missing)}."},
-            detail="The CSV header must name the registration fields.",
+            {
+                "file": msg(
+                    "file.missing_columns",
+                    "The header row lacks the columns: {names}.",
+                    names=", ".join(missing),
+                )
+            },
+            detail=msg("file.header.detail", "The CSV header must name the registration fields."),
         )
     return {name: positions[name] for name in REGISTRATION_FIELDS}, len(header)
 
@@ -112,8 +130,10 @@ def _binary(record: list[str]) -> bool:
 
 def _unreadable(exc: Exception) -> UnreadableFile:
     if isinstance(exc, UnicodeDecodeError):
-        return UnreadableFile("The file is not UTF-8 text; save the CSV as UTF-8.")
-    return UnreadableFile("The file is not a readable CSV text file.")
+        return UnreadableFile(
+            msg("file.not_utf8_save", "The file is not UTF-8 text; save the CSV as UTF-8.")
+        )
+    return UnreadableFile(msg("file.unreadable", "The file is not a readable CSV text file."))
 
 
 @dataclass

@@ -13,16 +13,25 @@ from datetime import date
 
 import phonenumbers
 
+from service.core.i18n import msg
+from service.core.validation_messages import MessageError
+
 CNIC_SEPARATORS = frozenset("- \t\u00a0")
-CNIC_MESSAGE = "A CNIC is 13 digits, written #####-#######-# or without dashes."
+CNIC_MESSAGE = msg(
+    "cnic.invalid", "A CNIC is 13 digits, written #####-#######-# or without dashes."
+)
 
 # Characters a typed phone number may contain besides digits; letters are refused.
 _PHONE_CHARS = re.compile(r"^\+?[\d\s\-().]+$")
 _MOBILE_TYPES = frozenset(
     {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 )
-PHONE_MESSAGE = (
-    "Give a Pakistani mobile number, e.g. 03001234567 or +92 300 1234567 (stored +923001234567)."
+PHONE_MESSAGE = msg(
+    "phone.invalid",
+    "Give a Pakistani mobile number, e.g. 03001234567 or +92 300 1234567 (stored +923001234567).",
+)
+NOT_MOBILE_MESSAGE = msg(
+    "phone.not_mobile", "This is not a mobile number; give a Pakistani mobile (03XX XXXXXXX)."
 )
 
 
@@ -33,16 +42,16 @@ def normalise_cnic(value: str) -> str:
     ``۳``) counts as its ASCII digit.
     """
     if not isinstance(value, str):
-        raise ValueError(CNIC_MESSAGE)
+        raise MessageError(CNIC_MESSAGE)
     digits: list[str] = []
     for char in value.strip():
         if char in CNIC_SEPARATORS:
             continue
         if not char.isdecimal() or len(digits) >= 13:
-            raise ValueError(CNIC_MESSAGE)
+            raise MessageError(CNIC_MESSAGE)
         digits.append(str(unicodedata.decimal(char)))
     if len(digits) != 13:
-        raise ValueError(CNIC_MESSAGE)
+        raise MessageError(CNIC_MESSAGE)
     text = "".join(digits)
     return f"{text[:5]}-{text[5:12]}-{text[12]}"
 
@@ -50,25 +59,25 @@ def normalise_cnic(value: str) -> str:
 def normalise_phone(value: str) -> str:
     """A Pakistani mobile number in any usual spelling → E.164 ``'+923001234567'``."""
     if not isinstance(value, str):
-        raise ValueError(PHONE_MESSAGE)
+        raise MessageError(PHONE_MESSAGE)
     text = value.strip()
     if not text or len(text) > 32 or not _PHONE_CHARS.match(text):
-        raise ValueError(PHONE_MESSAGE)
+        raise MessageError(PHONE_MESSAGE)
     try:
         number = phonenumbers.parse(text, "PK")
     except phonenumbers.NumberParseException:
-        raise ValueError(PHONE_MESSAGE) from None
+        raise MessageError(PHONE_MESSAGE) from None
     if number.country_code != 92:
-        raise ValueError(PHONE_MESSAGE)
+        raise MessageError(PHONE_MESSAGE)
     # number_type is UNKNOWN for an invalid number, so one call checks both.
     kind = phonenumbers.number_type(number)
     if kind == phonenumbers.PhoneNumberType.UNKNOWN:
-        raise ValueError(PHONE_MESSAGE)
+        raise MessageError(PHONE_MESSAGE)
     if kind not in _MOBILE_TYPES:
-        raise ValueError("This is not a mobile number; give a Pakistani mobile (03XX XXXXXXX).")
+        raise MessageError(NOT_MOBILE_MESSAGE)
     e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
     if not e164.startswith("+923") or len(e164) != 13:
-        raise ValueError(PHONE_MESSAGE)
+        raise MessageError(PHONE_MESSAGE)
     return e164
 
 

@@ -29,6 +29,8 @@ from service.applicants.normalise import (
     normalise_phone,
 )
 from service.core.fields import parse_iso_date
+from service.core.i18n import msg
+from service.core.validation_messages import MessageError
 from service.models.base import utcnow
 from service.models.enums import EducationLevel, Gender, Province
 
@@ -59,41 +61,56 @@ class Schema(BaseModel):
 
 def check_text(value: Any, *, max_length: int, what: str) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"The {what} must be text.")
+        raise MessageError(msg("text.not_text", "The {what} must be text.", what=what))
     text = value.strip()
     if not text:
-        raise ValueError(f"The {what} must not be empty.")
+        raise MessageError(msg("text.blank", "The {what} must not be empty.", what=what))
     if len(text) > max_length:
-        raise ValueError(f"The {what} must be at most {max_length} characters.")
+        raise MessageError(
+            msg(
+                "text.longer_than",
+                "The {what} must be at most {max} characters.",
+                what=what,
+                max=max_length,
+            )
+        )
     if has_control_chars(text):
-        raise ValueError(f"The {what} must not contain control characters.")
+        raise MessageError(
+            msg("text.control", "The {what} must not contain control characters.", what=what)
+        )
     return text
 
 
 def check_email(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("Give an email address such as name@example.pk.")
+        raise MessageError(msg("email.missing", "Give an email address such as name@example.pk."))
     text = value.strip()
     if len(text) > EMAIL_MAX:
-        raise ValueError(f"An email address is at most {EMAIL_MAX} characters.")
+        raise MessageError(
+            msg("email.too_long", "An email address is at most {max} characters.", max=EMAIL_MAX)
+        )
     try:
         info = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        raise ValueError("This is not a valid email address.") from None
+        raise MessageError(msg("email.invalid", "This is not a valid email address.")) from None
     return info.normalized.lower()
 
 
 def check_date_of_birth(value: Any) -> date:
     """A real calendar date, ``YYYY-MM-DD``, at least 15 years before today."""
-    born = parse_iso_date(value, "date of birth")
+    born = parse_iso_date(value, msg("word.date_of_birth", "date of birth"))
     today = utcnow().date()
     if born >= today:
-        raise ValueError("The date of birth must be in the past.")
+        raise MessageError(msg("date_of_birth.future", "The date of birth must be in the past."))
     age = age_on(born, today)
     if age < MIN_AGE:
-        raise ValueError(f"Applicants must be at least {MIN_AGE} years old.")
+        raise MessageError(
+            msg("age.too_young", "Applicants must be at least {min} years old.", min=MIN_AGE)
+        )
     if age > MAX_AGE:
-        raise ValueError(f"The date of birth is more than {MAX_AGE} years ago.")
+        raise MessageError(
+            msg("age.too_old", "The date of birth is more than {max} years ago.", max=MAX_AGE)
+        )
     return born
 
 
@@ -104,7 +121,9 @@ def lower_stripped(value: Any) -> Any:
 
 def check_consent(value: Any) -> bool:
     if value is not True:
-        raise ValueError("Consent must be true: the applicant agrees to registration.")
+        raise MessageError(
+            msg("consent.required", "Consent must be true: the applicant agrees to registration.")
+        )
     return True
 
 
@@ -134,7 +153,9 @@ Email = Annotated[
 ]
 FullName = Annotated[
     str,
-    BeforeValidator(partial(check_text, max_length=NAME_MAX, what="full name")),
+    BeforeValidator(
+        partial(check_text, max_length=NAME_MAX, what=msg("word.full_name", "full name"))
+    ),
     Field(
         description=f"1 to {NAME_MAX} characters, any script.",
         json_schema_extra={"minLength": 1, "maxLength": NAME_MAX, "pattern": TEXT_PATTERN},
@@ -142,7 +163,9 @@ FullName = Annotated[
 ]
 District = Annotated[
     str,
-    BeforeValidator(partial(check_text, max_length=DISTRICT_MAX, what="district")),
+    BeforeValidator(
+        partial(check_text, max_length=DISTRICT_MAX, what=msg("word.district", "district"))
+    ),
     Field(
         description=f"1 to {DISTRICT_MAX} characters.",
         json_schema_extra={"minLength": 1, "maxLength": DISTRICT_MAX, "pattern": TEXT_PATTERN},
@@ -198,7 +221,14 @@ IDENTITY_FIELDS: tuple[str, ...] = tuple(f for f in REGISTRATION_FIELDS if f not
 
 def _refuse_change(value: Any, info: ValidationInfo) -> Any:
     allowed = ", ".join(CONTACT_FIELDS)
-    raise ValueError(f"The {info.field_name} cannot be changed; only {allowed} can.")
+    raise MessageError(
+        msg(
+            "field.fixed",
+            "The {field} cannot be changed; only {allowed} can.",
+            field=info.field_name,
+            allowed=allowed,
+        )
+    )
 
 
 Fixed = SkipJsonSchema[Annotated[Any, BeforeValidator(_refuse_change)]]
@@ -225,7 +255,13 @@ class ApplicantUpdate(Schema):
     @classmethod
     def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
-            raise ValueError(f"The {info.field_name} may be changed but not removed.")
+            raise MessageError(
+                msg(
+                    "field.not_removable",
+                    "The {field} may be changed but not removed.",
+                    field=info.field_name,
+                )
+            )
         return value
 
     def changes(self) -> dict[str, Any]:
@@ -274,7 +310,9 @@ class IdentityCorrection(Schema):
     gender: GenderField | None = None
     reason: Annotated[
         str,
-        BeforeValidator(partial(check_text, max_length=REASON_MAX, what="reason")),
+        BeforeValidator(
+            partial(check_text, max_length=REASON_MAX, what=msg("word.reason", "reason"))
+        ),
         Field(description=f"Why the registration was wrong; 1 to {REASON_MAX} characters."),
     ]
 
@@ -282,13 +320,21 @@ class IdentityCorrection(Schema):
     @classmethod
     def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
-            raise ValueError(f"Leave the {info.field_name} out to keep it; it cannot be removed.")
+            raise MessageError(
+                msg(
+                    "field.keep_by_omitting",
+                    "Leave the {field} out to keep it; it cannot be removed.",
+                    field=info.field_name,
+                )
+            )
         return value
 
     @model_validator(mode="after")
     def _something_to_correct(self) -> IdentityCorrection:
         if not self.changes():
-            raise ValueError("Give full_name, date_of_birth and/or gender to correct.")
+            raise MessageError(
+                msg("correction.empty", "Give full_name, date_of_birth and/or gender to correct.")
+            )
         return self
 
     def changes(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from service.applicants.normalise import same_name
 from service.applicants.schemas import ApplicantCreate, ApplicantRegistered, ApplicantUpdate
 from service.core.auth import Actor
 from service.core.errors import Conflict
+from service.core.i18n import msg
 from service.events import emit
 from service.models import Applicant, ApplicantEvent
 from service.models.applicant_event import ApplicantEventType
@@ -28,7 +29,7 @@ class DuplicateApplicant(Conflict):
 async def _duplicate(
     session: AsyncSession, actor: Actor, existing: Applicant | None
 ) -> DuplicateApplicant:
-    detail = "An applicant with this CNIC is already registered."
+    detail = msg("applicant.duplicate", "An applicant with this CNIC is already registered.")
     if existing is not None and await may_read(
         session, actor, existing.id, existing.created_by_key_id
     ):

@@ -4,6 +4,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from service.core.fields import IsoDate
+from service.core.i18n import msg
+from service.core.validation_messages import MessageError
 from service.models.enums import Province, TargetMetric
 
 Code = Annotated[
@@ -61,7 +63,7 @@ class TargetCreate(Schema):
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
-            raise ValueError("Each programme may be named once.")
+            raise MessageError(msg("programmes.duplicate", "Each programme may be named once."))
         return value
 
 

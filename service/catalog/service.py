@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.catalog import repository
 from service.catalog.schemas import CentreCreate, ProgrammeCreate, TargetCreate
 from service.core.errors import Conflict, ValidationFailed
+from service.core.i18n import msg
 from service.core.pagination import PageParams
 from service.models import Centre, Programme, Target
 
@@ -35,7 +36,9 @@ async def list_targets(
 
 async def create_programme(session: AsyncSession, data: ProgrammeCreate) -> Programme:
     if await repository.programme_by_code(session, data.code):
-        raise CodeTaken(f"A programme with code '{data.code}' exists.")
+        raise CodeTaken(
+            msg("programme.code_taken", "A programme with code '{code}' exists.", code=data.code)
+        )
     programme = Programme(**data.model_dump())
     session.add(programme)
     await session.flush()
@@ -44,7 +47,9 @@ async def create_programme(session: AsyncSession, data: ProgrammeCreate) -> Prog
 
 async def create_centre(session: AsyncSession, data: CentreCreate) -> Centre:
     if await repository.centre_by_code(session, data.code):
-        raise CodeTaken(f"A centre with code '{data.code}' exists.")
+        raise CodeTaken(
+            msg("centre.code_taken", "A centre with code '{code}' exists.", code=data.code)
+        )
     centre = Centre(**data.model_dump())
     session.add(centre)
     await session.flush()
@@ -53,11 +58,14 @@ async def create_centre(session: AsyncSession, data: CentreCreate) -> Centre:
 
 async def create_target(session: AsyncSession, data: TargetCreate) -> Target:
     if await repository.target_by_code(session, data.code):
-        raise CodeTaken(f"A target with code '{data.code}' exists.")
+        raise CodeTaken(
+            msg("target.code_taken", "A target with code '{code}' exists.", code=data.code)
+        )
     found = await repository.programmes_by_code(session, data.programmes)
     missing = [code for code in data.programmes if code not in found]
     if missing:
-        raise ValidationFailed({"programmes": f"Unknown programme: {', '.join(missing)}."})
+        unknown = msg("programme.unknown", "Unknown programme: {codes}.", codes=", ".join(missing))
+        raise ValidationFailed({"programmes": unknown})
     target = Target(
         code=data.code,
         name=data.name,

@@ -14,6 +14,7 @@ from service.cohorts import repository
 from service.cohorts.schemas import CohortCreate, CohortRead, CohortUpdate
 from service.core.auth import Actor
 from service.core.errors import Conflict, ValidationFailed
+from service.core.i18n import Msg, either, msg
 from service.core.pagination import PageParams, paginate_rows
 from service.core.sql import AnyRow
 from service.core.transitions import InvalidTransition
@@ -29,6 +30,33 @@ TRANSITIONS: dict[str, tuple[tuple[CohortStatus, ...], CohortStatus, str]] = {
     "complete": ((S.in_progress,), S.completed, "completed"),
     "cancel": ((S.open, S.in_progress), S.cancelled, "cancelled"),
 }
+
+
+def _code_taken(code: str) -> CodeTaken:
+    return CodeTaken(msg("cohort.code_taken", "A cohort with code '{code}' exists.", code=code))
+
+
+def _cannot(action: str, status: str, allowed: str) -> Msg:
+    if action == "start":
+        return msg(
+            "cohort.cannot_start",
+            "A cohort that is {status} cannot be started; it must be {allowed}.",
+            status=status,
+            allowed=allowed,
+        )
+    if action == "complete":
+        return msg(
+            "cohort.cannot_complete",
+            "A cohort that is {status} cannot be completed; it must be {allowed}.",
+            status=status,
+            allowed=allowed,
+        )
+    return msg(
+        "cohort.cannot_cancel",
+        "A cohort that is {status} cannot be cancelled; it must be {allowed}.",
+        status=status,
+        allowed=allowed,
+    )
 
 
 class CohortClosed(Conflict):
@@ -94,14 +122,30 @@ def _range_errors(values: dict[str, Any], sent: set[str]) -> dict[str, str]:
     end: date = values["end_date"]
     if end < start:
         if "start_date" in sent and "end_date" not in sent:
-            errors["start_date"] = f"Must be on or before end_date ({end.isoformat()})."
+            errors["start_date"] = msg(
+                "start_date.after_end",
+                "Must be on or before end_date ({end}).",
+                end=end.isoformat(),
+            )
         else:
-            errors["end_date"] = f"Must be on or after start_date ({start.isoformat()})."
+            errors["end_date"] = msg(
+                "end_date.before_start",
+                "Must be on or after start_date ({start}).",
+                start=start.isoformat(),
+            )
     if values["min_age"] > values["max_age"]:
         if "min_age" in sent and "max_age" not in sent:
-            errors["min_age"] = f"Must be at most max_age ({values['max_age']})."
+            errors["min_age"] = msg(
+                "min_age.above_max",
+                "Must be at most max_age ({max_age}).",
+                max_age=values["max_age"],
+            )
         else:
-            errors["max_age"] = f"Must be at least min_age ({values['min_age']})."
+            errors["max_age"] = msg(
+                "max_age.below_min",
+                "Must be at least min_age ({min_age}).",
+                min_age=values["min_age"],
+            )
     return errors
 
 
@@ -110,15 +154,17 @@ async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> Coh
     centre = await catalog_repo.centre_by_code(session, data.centre)
     errors: dict[str, str] = {}
     if programme is None:
-        errors["programme"] = f"Unknown programme: {data.programme}."
+        errors["programme"] = msg(
+            "programme.unknown", "Unknown programme: {codes}.", codes=data.programme
+        )
     if centre is None:
-        errors["centre"] = f"Unknown centre: {data.centre}."
+        errors["centre"] = msg("centre.unknown", "Unknown centre: {code}.", code=data.centre)
     errors |= _range_errors(data.model_dump(), set(data.model_fields_set))
     if errors or programme is None or centre is None:
         raise ValidationFailed(errors)
     seats.check_centre(actor, centre.id)
     if await repository.code_taken(session, data.code):
-        raise CodeTaken(f"A cohort with code '{data.code}' exists.")
+        raise _code_taken(data.code)
     cohort = Cohort(
         **data.model_dump(exclude={"programme", "centre", "mode", "waitlist_mode"}),
         mode=data.mode.value,
@@ -137,7 +183,7 @@ async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> Coh
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
-        raise CodeTaken(f"A cohort with code '{data.code}' exists.") from None
+        raise _code_taken(data.code) from None
     return await get(session, cohort.id)
 
 
@@ -145,12 +191,18 @@ async def update(
     session: AsyncSession, actor: Actor, cohort_id: str, data: CohortUpdate
 ) -> CohortRead:
     changes = data.changes()
-    nulls = {field: "May not be null." for field, value in changes.items() if value is None}
+    nulls = {f: msg("field.not_null", "May not be null.") for f, v in changes.items() if v is None}
     if nulls:
         raise ValidationFailed(nulls)
     locked = await seats.lock(session, actor, cohort_id)
     if locked.status in (S.completed, S.cancelled):
-        raise CohortClosed(f"The cohort is {locked.status}; it can no longer be changed.")
+        raise CohortClosed(
+            msg(
+                "cohort.closed",
+                "The cohort is {status}; it can no longer be changed.",
+                status=locked.status,
+            )
+        )
     row = await repository.cohort_row(session, cohort_id)
     assert row is not None  # noqa: S101 - locked above
     stored: Cohort = row.Cohort
@@ -183,13 +235,12 @@ async def transition(
     session: AsyncSession, actor: Actor, cohort_id: str, action: str
 ) -> CohortRead:
     """start, complete or cancel; enrollments follow in the same transaction."""
-    sources, target, done = TRANSITIONS[action]
+    sources, target, _done = TRANSITIONS[action]
     # Closing materialises due offers itself (as expired, with no new offers).
     locked = await seats.lock(session, actor, cohort_id, materialise=False)
     if locked.status not in sources:
-        allowed = " or ".join(s.value for s in sources)
         raise InvalidTransition(
-            f"A cohort that is {locked.status} cannot be {done}; it must be {allowed}.",
+            _cannot(action, locked.status, either([s.value for s in sources])),
             current_status=locked.status,
         )
     await repository.set_fields(session, cohort_id, {"status": target.value})

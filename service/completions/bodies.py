@@ -22,6 +22,7 @@ from service.completions import rows as bulk_rows
 from service.completions.rows import ParsedRow
 from service.core.config import Settings
 from service.core.errors import PayloadTooLarge, ValidationFailed
+from service.core.i18n import msg
 
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")
 FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -60,7 +61,9 @@ OPENAPI_BODY: dict[str, Any] = {
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    return PayloadTooLarge(
+        msg("body.too_large", "The request body is larger than {limit} bytes.", limit=limit)
+    )
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -82,7 +85,9 @@ def _parse_file(file: BinaryIO, field: str) -> list[ParsedRow]:
     try:
         return bulk_rows.parse_csv(text, field)
     except UnicodeDecodeError:
-        raise ValidationFailed({field: "The file is not UTF-8 text."}) from None
+        raise ValidationFailed(
+            {field: msg("file.not_utf8", "The file is not UTF-8 text.")}
+        ) from None
     finally:
         text.detach()  # the upload closes its own file
 
@@ -95,7 +100,9 @@ async def _upload_rows(request: Request, limit: int) -> list[ParsedRow]:
         async with request.form(max_files=1, max_fields=16) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                raise ValidationFailed({"file": "Upload the CSV file in multipart field 'file'."})
+                raise ValidationFailed(
+                    {"file": msg("file.missing", "Upload the CSV file in multipart field 'file'.")}
+                )
             if upload.size is not None and upload.size > limit:
                 raise _too_large(limit)
             return await csv_file_rows(upload)
@@ -104,7 +111,9 @@ async def _upload_rows(request: Request, limit: int) -> list[ParsedRow]:
         # no boundary): the same 422 on `body` as any body that cannot be decoded.
         if exc.status_code != 400:
             raise
-        raise ValidationFailed({"body": "The body cannot be decoded."}) from None
+        raise ValidationFailed(
+            {"body": msg("body.undecodable", "The body cannot be decoded.")}
+        ) from None
 
 
 async def csv_file_rows(file: UploadFile) -> list[ParsedRow]:
@@ -118,9 +127,13 @@ def _json_rows(body: bytes) -> list[ParsedRow]:
         payload = json.loads(body)
     except RecursionError:
         # json.loads recurses once per nesting level: "[[[[...]]]]" exhausts the stack.
-        raise ValidationFailed({"body": "The body is nested too deeply."}) from None
+        raise ValidationFailed(
+            {"body": msg("body.too_deep", "The body is nested too deeply.")}
+        ) from None
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed({"body": "The body is not valid JSON."}) from None
+        raise ValidationFailed(
+            {"body": msg("body.invalid_json", "The body is not valid JSON.")}
+        ) from None
     return bulk_rows.parse_json(payload)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from service.completions import service
 from service.core.db import SessionDep
+from service.core.i18n import Language, Msg
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -27,6 +30,29 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# Every page shows English and Urdu side by side (docs/api.md "Languages").
+PAGE_LANGUAGES: tuple[Language, ...] = ("en", "ur")
+
+
+def _text(language: Language, code: str, template: str, /, **params: Any) -> str:
+    """A page text in ``language``, from the catalogue (extracted as ``t:2c,3``)."""
+    message = Msg(code, template, **params)
+    return message.render(language) or str(message)
+
+
+def _dir(language: Language) -> str:
+    return "rtl" if language == "ur" else "ltr"
+
+
+def _dates(day: date) -> dict[str, str]:
+    """ISO, and as each language writes it (CLDR, through Babel): 2 December 2026, 2 دسمبر 2026."""
+    written: dict[str, str] = {"iso": day.isoformat()}
+    for lang in PAGE_LANGUAGES:
+        written[lang] = format_date(day, "d MMMM y", locale=lang)
+    return written
+
+
+_templates.globals.update(t=_text, dir=_dir)
 
 
 def wants_html(accept: str | None) -> bool:
@@ -54,7 +80,8 @@ def wants_html(accept: str | None) -> bool:
 
 def _html(template: str, status: int, **context: Any) -> HTMLResponse:
     body = _templates.get_template(template).render(**context)
-    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+    headers = {**SECURITY_HEADERS, "Content-Language": ", ".join(PAGE_LANGUAGES)}
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 async def verification_page(session: SessionDep, code: str) -> HTMLResponse:
@@ -69,12 +96,12 @@ async def verification_page(session: SessionDep, code: str) -> HTMLResponse:
             410,
             code=cert.code,
             reason=cert.revoked_reason or "",
-            revoked_on=cert.revoked_at.date().isoformat(),
+            revoked_on=_dates(cert.revoked_at.date()),
         )
     facts = service.verification(record)
     return _html(
         "certificate.html",
         200,
         c=facts,
-        completed_on=(facts.completed_at or facts.issued_at).strftime("%d %B %Y"),
+        completed_on=_dates((facts.completed_at or facts.issued_at).date()),
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from service.applicants.normalise import normalise_cnic
 from service.core.errors import PayloadTooLarge, ValidationFailed
+from service.core.i18n import msg
 from service.core.routing import unstorable
 
 MAX_ROWS = 5000
@@ -40,7 +41,13 @@ class TooManyRows(PayloadTooLarge):
     title, slug = "Too many rows", "too-many-rows"
 
     def __init__(self) -> None:
-        super().__init__(f"Send at most {MAX_ROWS} rows per request; split the file.")
+        super().__init__(
+            msg(
+                "rows.too_many",
+                "Send at most {max} rows per request; split the file.",
+                max=MAX_ROWS,
+            )
+        )
 
 
 def _text(value: Any, field: str, problems: list[str]) -> str | None:
@@ -110,7 +117,12 @@ def parse_json(payload: Any) -> list[ParsedRow]:
     """Rows of a JSON array; ``row`` is the 1-based index in the array."""
     if not isinstance(payload, list):
         raise ValidationFailed(
-            {"body": "Send a JSON array of {enrollment_id | cnic, score, attendance} rows."}
+            {
+                "body": msg(
+                    "rows.not_array",
+                    "Send a JSON array of {{enrollment_id | cnic, score, attendance}} rows.",
+                )
+            }
         )
     if len(payload) > MAX_ROWS:
         raise TooManyRows()
@@ -126,21 +138,36 @@ def parse_csv(lines: Iterable[str], field: str = "file") -> list[ParsedRow]:
     try:
         header = [h.strip().lower() for h in next(reader, [])]
         if not any(header):
-            raise ValidationFailed({field: "The file is empty; line 1 must be the header row."})
+            raise ValidationFailed(
+                {field: msg("csv.empty", "The file is empty; line 1 must be the header row.")}
+            )
         if len(header) > MAX_COLUMNS:
             raise ValidationFailed(
-                {field: f"The header row has {len(header)} columns; at most {MAX_COLUMNS}."}
+                {
+                    field: msg(
+                        "csv.too_many_columns",
+                        "The header row has {count} columns; at most {max}.",
+                        count=len(header),
+                        max=MAX_COLUMNS,
+                    )
+                }
             )
         if len(set(header)) != len(header):
-            raise ValidationFailed({field: "The header row names a column twice."})
+            raise ValidationFailed(
+                {field: msg("csv.duplicate_columns", "The header row names a column twice.")}
+            )
         missing = [c for c in ("score", "attendance") if c not in header]
         if "enrollment_id" not in header and "cnic" not in header:
             missing.insert(0, "enrollment_id or cnic")
         if missing:
             raise ValidationFailed(
                 {
-                    field: f"The header row lacks: {', '.join(missing)} "
-                    f"(expected {','.join(CSV_COLUMNS)})."
+                    field: msg(
+                        "csv.missing_columns",
+                        "The header row lacks: {names} (expected {expected}).",
+                        names=", ".join(missing),
+                        expected=",".join(CSV_COLUMNS),
+                    )
                 }
             )
         rows: list[ParsedRow] = []
@@ -158,6 +185,13 @@ def parse_csv(lines: Iterable[str], field: str = "file") -> list[ParsedRow]:
             rows.append(parse_row(start, item, from_text=True))
     except csv.Error as exc:
         raise ValidationFailed(
-            {field: f"Line {reader.line_num} is not valid CSV: {exc}."}
+            {
+                field: msg(
+                    "csv.invalid",
+                    "Line {line} is not valid CSV: {error}.",
+                    line=reader.line_num,
+                    error=str(exc),
+                )
+            }
         ) from None
     return rows

@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from service.core.i18n import msg
+from service.core.validation_messages import MessageError
+
 # A percentage: a JSON number (not a string or boolean) from 0 to 100.
 Percent = Annotated[float, Field(ge=0, le=100, strict=True, allow_inf_nan=False)]
 
@@ -38,7 +41,7 @@ class RevokeRequest(BaseModel):
     def _not_blank(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("The reason must not be blank.")
+            raise MessageError(msg("reason.blank", "The reason must not be blank."))
         return value
 
 

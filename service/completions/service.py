@@ -20,6 +20,7 @@ from service.completions.schemas import (
 )
 from service.core.auth import Actor
 from service.core.errors import Conflict, NotFound, ServiceError
+from service.core.i18n import msg
 from service.core.transitions import InvalidTransition
 from service.enrollments.schemas import EnrollmentRead
 from service.models import Cohort, Enrollment
@@ -36,24 +37,42 @@ class CohortNotInProgress(Conflict):
 
     def __init__(self, cohort: Cohort) -> None:
         super().__init__(
-            f"Completions are recorded while a cohort is in_progress; "
-            f"cohort {cohort.code} is {cohort.status}.",
+            msg(
+                "cohort.not_in_progress",
+                "Completions are recorded while a cohort is in_progress; "
+                "cohort {code} is {status}.",
+                code=cohort.code,
+                status=cohort.status,
+            ),
             extra={"cohort_status": cohort.status},
         )
 
 
 def _not_completable(status: str) -> InvalidTransition:
     return InvalidTransition(
-        f"Only an enrolled enrollment can be completed; this one is {status}.",
+        msg(
+            "enrollment.cannot_complete",
+            "Only an enrolled enrollment can be completed; this one is {status}.",
+            status=status,
+        ),
         current_status=status,
     )
+
+
+def _enrollment_not_found() -> NotFound:
+    return NotFound(msg("enrollment.not_found", "No enrollment with this id."))
 
 
 class CertificateNotFound(NotFound):
     title, slug = "Certificate not found", "certificate-not-found"
 
     def __init__(self) -> None:
-        super().__init__("No certificate has this code. Check it against the printed certificate.")
+        super().__init__(
+            msg(
+                "certificate.not_found",
+                "No certificate has this code. Check it against the printed certificate.",
+            )
+        )
 
 
 class CertificateRevoked(ServiceError):
@@ -61,7 +80,13 @@ class CertificateRevoked(ServiceError):
 
     def __init__(self, code: str, revoked_at: datetime, reason: str) -> None:
         super().__init__(
-            f"Certificate {code} was revoked on {revoked_at.date().isoformat()}: {reason}",
+            msg(
+                "certificate.revoked",
+                "Certificate {code} was revoked on {date}: {reason}",
+                code=code,
+                date=revoked_at.date().isoformat(),
+                reason=reason,
+            ),
             extra={
                 "code": code,
                 "reason": reason,
@@ -72,6 +97,12 @@ class CertificateRevoked(ServiceError):
 
 class AlreadyRevoked(Conflict):
     title, slug = "Already revoked", "already-revoked"
+
+
+def _already_revoked(code: str) -> AlreadyRevoked:
+    return AlreadyRevoked(
+        msg("certificate.already_revoked", "Certificate {code} is already revoked.", code=code)
+    )
 
 
 def _number(value: float) -> str:
@@ -101,10 +132,10 @@ async def complete(
     """enrolled → completed (with a certificate) or failed, in an in_progress cohort."""
     found = await repository.enrollment_in_cohort(session, enrollment_id)
     if found is None or not actor.may_act_on_centre(found.cohort.centre_id):
-        raise NotFound("No enrollment with this id.")
+        raise _enrollment_not_found()
     cohort = await seats.share_lock(session, found.cohort.id)
     if cohort is None:
-        raise NotFound("No enrollment with this id.")
+        raise _enrollment_not_found()
     if cohort.status != CohortStatus.in_progress:
         raise CohortNotInProgress(cohort)
     if found.enrollment.status != EnrollmentStatus.enrolled:
@@ -341,12 +372,12 @@ async def revoke(session: AsyncSession, actor: Actor, code: str, reason: str) ->
     """Revoke a certificate (admin): verification answers 410 from now on."""
     record = await _find(session, code)
     if record.certificate.revoked_at is not None:
-        raise AlreadyRevoked(f"Certificate {record.certificate.code} is already revoked.")
+        raise _already_revoked(record.certificate.code)
     cert = await repository.revoke(
         session, record.certificate.id, reason=reason, at=utcnow(), key_id=actor.key_id
     )
     if cert is None:
-        raise AlreadyRevoked(f"Certificate {record.certificate.code} is already revoked.")
+        raise _already_revoked(record.certificate.code)
     record_event(
         session,
         record.enrollment,

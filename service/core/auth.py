@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.db import SessionDep, execute_standalone
 from service.core.errors import Forbidden, Unauthorized
+from service.core.i18n import msg
 from service.models import ApiKey
 from service.models.api_key import api_key_centres
 from service.models.enums import Role
@@ -93,13 +94,13 @@ async def authenticate(session: AsyncSession, authorization: str | None) -> Acto
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+        raise Unauthorized(msg("auth.scheme", "Use 'Authorization: Bearer <token>'."))
     digest = hash_token(token)
     # Outside the request's transaction on PostgreSQL: no BEGIN just to read the key.
     rows = (await execute_standalone(session, _KEY_BY_HASH, {"digest": digest})).all()
     # The lookup is by hash; compare again in constant time all the same.
     if not rows or not hmac.compare_digest(rows[0].token_hash, digest):
-        raise Unauthorized("The token is unknown or revoked.")
+        raise Unauthorized(msg("auth.token_unknown", "The token is unknown or revoked."))
     key = rows[0]
     centres = frozenset(row.centre_id for row in rows if row.centre_id is not None)
     return Actor(key_id=key.id, name=key.name, role=Role(key.role), centre_ids=centres or None)
@@ -116,7 +117,9 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Actor]]:
 
     async def dependency(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
         if actor.role not in allowed:
-            raise Forbidden(f"The {actor.role.value} role may not do this.")
+            raise Forbidden(
+                msg("role.forbidden", "The {role} role may not do this.", role=actor.role.value)
+            )
         return actor
 
     return dependency

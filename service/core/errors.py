@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -18,17 +18,17 @@ from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.core import i18n
+from service.core.i18n import Language, Msg, msg
+from service.core.validation_messages import FieldError as FieldError
+from service.core.validation_messages import http_detail, http_title, validation_errors
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://enroll.example.pk/problems/"
 # FastAPI's detail when a request body cannot be parsed before validation.
 BODY_PARSE_ERROR = "There was an error parsing the body"
-
-
-class FieldError(BaseModel):
-    field: str
-    message: str
 
 
 class Problem(BaseModel):
@@ -67,6 +67,12 @@ class ServiceError(Exception):
     title: str = "Bad request"
     slug: str = "bad-request"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A title written as plain text gets its message id from the slug: ``title.<slug>``."""
+        super().__init_subclass__(**kwargs)
+        if "title" in cls.__dict__ and not isinstance(cls.title, Msg):
+            cls.title = title_message(cls.slug, cls.title)
+
     def __init__(
         self,
         detail: str,
@@ -80,6 +86,14 @@ class ServiceError(Exception):
         self.headers = headers or {}
 
 
+def title_message(slug: str, title: str) -> Msg:
+    """A problem title's message: id ``title.<slug>``, the English title as its template."""
+    return msg(f"title.{slug}", title.replace("{", "{{").replace("}", "}}"))
+
+
+ServiceError.title = title_message(ServiceError.slug, ServiceError.title)
+
+
 class NotFound(ServiceError):
     status, title, slug = 404, "Not found", "not-found"
 
@@ -91,7 +105,8 @@ class Conflict(ServiceError):
 class Unauthorized(ServiceError):
     status, title, slug = 401, "Unauthorized", "unauthorized"
 
-    def __init__(self, detail: str = "A valid bearer token is required.") -> None:
+    def __init__(self, detail: str | None = None) -> None:
+        detail = detail or msg("auth.token_required", "A valid bearer token is required.")
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -108,19 +123,47 @@ class ValidationFailed(ServiceError):
 
     status, title, slug = 422, "Validation failed", "validation"
 
-    def __init__(self, errors: list[FieldError] | dict[str, str], detail: str | None = None):
-        if isinstance(errors, dict):
+    def __init__(self, errors: list[FieldError] | Mapping[str, str], detail: str | None = None):
+        if not isinstance(errors, list):
             errors = [FieldError(field=f, message=m) for f, m in errors.items()]
         self.errors = errors
-        names = ", ".join(e.field for e in errors)
-        super().__init__(detail or f"Invalid value for: {names}.")
+        super().__init__(detail or invalid_fields(e.field for e in errors))
 
 
 class ServiceUnavailable(ServiceError):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
-    def __init__(self, detail: str = "The database is unavailable; retry shortly.") -> None:
+    def __init__(self, detail: str | None = None) -> None:
+        detail = detail or msg(
+            "database.unavailable", "The database is unavailable; retry shortly."
+        )
         super().__init__(detail, headers={"Retry-After": "2"})
+
+
+# The code of an errors[] entry given as plain text, without a message id (noted as missing).
+UNCODED = "value.invalid"
+
+
+def invalid_fields(names: Iterable[str]) -> Msg:
+    """The detail of a 422: the bad fields, named."""
+    return msg("problem.invalid_fields", "Invalid value for: {fields}.", fields=", ".join(names))
+
+
+def _localised(
+    language: Language, title: str, detail: str, errors: list[FieldError] | None
+) -> dict[str, Any] | None:
+    """Title, detail and errors in ``language``; ``None`` when one of them has no translation."""
+    texts = [i18n.render(title, language), i18n.render(detail, language)]
+    messages = [i18n.render(e.text, language) for e in errors or []]
+    if None in texts or None in messages:
+        return None
+    body: dict[str, Any] = {"title": texts[0], "detail": texts[1]}
+    if errors is not None:
+        body["errors"] = [
+            {"field": e.field, "message": m, "code": e.code or UNCODED}
+            for e, m in zip(errors, messages, strict=True)
+        ]
+    return body
 
 
 def problem_response(
@@ -132,18 +175,54 @@ def problem_response(
     errors: list[FieldError] | None = None,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    language: Language = i18n.DEFAULT_LANGUAGE,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + (slug or str(status)),
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = [e.model_dump() for e in errors]
+    """The problem in ``language`` (with ``Content-Language``); in English when some text
+    has no message id or no translation (noted, so tests name it: ``i18n.MISSING``)."""
+    if not isinstance(title, Msg):
+        title = title_message(slug or str(status), title)
+    for text in (title, detail, *(e.text for e in errors or [])):
+        if not _translatable(text):
+            i18n.note_missing(text, status=status, slug=slug)
+    localised = _localised(language, title, detail, errors)
+    if localised is None:  # some text has no id or no translation: all of it in English
+        language = "en"
+        localised = _localised("en", title, detail, errors)
+        assert localised is not None  # noqa: S101 (English always renders)
+    body: dict[str, Any] = {"type": PROBLEM_BASE + (slug or str(status)), "status": status}
+    body |= localised
+    body = {k: body[k] for k in ("type", "title", "status", "detail", "errors") if k in body}
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    response = JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+    response.headers["Content-Language"] = language
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, Accept-Language" if vary else "Accept-Language"
+    return response
+
+
+def _translatable(text: str) -> bool:
+    """Whether ``text`` has a message id and a translation in every language."""
+    return all(i18n.render(text, lang) is not None for lang in i18n.LANGUAGES)
+
+
+def problem_message(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+    language: Language = i18n.DEFAULT_LANGUAGE,
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """A problem's raw ASGI headers and body, for middleware answering on its own."""
+    response = problem_response(
+        status, title, detail, slug=slug, errors=errors, extra=extra, language=language
+    )
+    return list(response.raw_headers), bytes(response.body)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -158,42 +237,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _field_name(loc: tuple[int | str, ...]) -> str:
-    parts = list(loc)
-    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
-        source = parts.pop(0)
-        if not parts:
-            return str(source)
-    name = ""
-    for part in parts:
-        if isinstance(part, int):
-            name += f"[{part}]"
-        else:
-            name += f".{part}" if name else str(part)
-    return name or "body"
-
-
-def _validation_message(error: dict[str, Any]) -> str:
-    if error.get("type") == "json_invalid":
-        return "The body is not valid JSON."
-    if error.get("type") == "missing":
-        return "This field is required."
-    message = str(error.get("msg", "Invalid value."))
-    return message.removeprefix("Value error, ")
-
-
-def validation_errors(exc: RequestValidationError) -> list[FieldError]:
-    """One entry per bad field (a union reports once per branch; the first wins)."""
-    by_field: dict[str, str] = {}
-    for err in exc.errors():
-        loc = ("body",) if err.get("type") == "json_invalid" else tuple(err.get("loc", ()))
-        by_field.setdefault(_field_name(loc), _validation_message(err))
-    return [FieldError(field=f, message=m) for f, m in by_field.items()]
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         errors = exc.errors if isinstance(exc, ValidationFailed) else None
         return problem_response(
             exc.status,
@@ -203,46 +249,49 @@ def install_error_handlers(app: FastAPI) -> None:
             errors=errors,
             extra=exc.extra,
             headers=exc.headers,
+            language=request_language(request),
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_errors(exc)
-        names = ", ".join(e.field for e in errors)
         return problem_response(
             422,
-            "Validation failed",
-            f"Invalid value for: {names}.",
+            ValidationFailed.title,
+            invalid_fields(e.field for e in errors),
             slug="validation",
             errors=errors,
+            language=request_language(request),
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        language = request_language(request)
         if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
             # FastAPI's answer to a body it cannot decode at all (bytes that are not
             # UTF-8, a broken multipart stream): the same 422 as any other bad body.
+            undecodable = msg("body.undecodable", "The body cannot be decoded.")
             return problem_response(
                 422,
-                "Validation failed",
-                "Invalid value for: body.",
+                ValidationFailed.title,
+                invalid_fields(["body"]),
                 slug="validation",
-                errors=[FieldError(field="body", message="The body cannot be decoded.")],
+                errors=[FieldError(field="body", message=undecodable)],
+                language=language,
             )
-        title = HTTPStatus(exc.status_code).phrase
-        detail = exc.detail if isinstance(exc.detail, str) else title
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = "No such resource."
-        if exc.status_code == 405:
-            detail = "This method is not allowed on this resource."
+        detail = http_detail(exc.status_code, exc.detail)
         return problem_response(
-            exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+            exc.status_code,
+            http_title(exc.status_code),
+            detail,
+            headers=getattr(exc, "headers", None),
+            language=language,
         )
 
     async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", _describe(exc))
-            return _unavailable()
+            return _unavailable(request_language(request))
         return await _unexpected(request, exc)
 
     # Registered by class so the inner exception middleware answers (with the
@@ -258,13 +307,16 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(cls, _database_error)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if is_database_unavailable(exc):
             logger.warning("database unavailable: %s", _describe(exc))
-            return _unavailable()
+            return _unavailable(request_language(request))
         logger.error("unhandled error", exc_info=exc)
         return problem_response(
-            500, "Internal server error", "An unexpected error occurred; it has been logged."
+            500,
+            http_title(500),
+            msg("server.unexpected", "An unexpected error occurred; it has been logged."),
+            language=request_language(request),
         )
 
 
@@ -316,6 +368,13 @@ def _describe(exc: BaseException) -> str:
     return " <- ".join(type(e).__name__ for e in _exception_chain(exc))
 
 
-def _unavailable() -> JSONResponse:
+def _unavailable(language: Language) -> JSONResponse:
     err = ServiceUnavailable()
-    return problem_response(err.status, err.title, err.detail, slug=err.slug, headers=err.headers)
+    return problem_response(
+        err.status, err.title, err.detail, slug=err.slug, headers=err.headers, language=language
+    )
+
+
+def request_language(request: Request) -> Language:
+    """The language negotiated from the request's ``Accept-Language``."""
+    return i18n.negotiate(request.headers.get("accept-language"))

@@ -16,12 +16,12 @@ Two guards against a forged ``Host`` header:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from service.core.errors import FieldError, problem_message
+from service.core.i18n import msg, scope_language
 
 HEALTH_PATHS = frozenset({"/health", "/health/ready"})
 
@@ -83,18 +83,18 @@ class AllowedHosts:
         if self.any_host or host_allowed(host_name(header.decode("latin-1")), self.allowed):
             await self.app(scope, receive, relative_location(send, header.lower()))
             return
-        body = json.dumps(
-            {
-                "type": PROBLEM_BASE + "invalid-host",
-                "title": "Invalid host",
-                "status": 400,
-                "detail": "The Host header does not name this service.",
-                "errors": [{"field": "Host", "message": "Not one of this service's host names."}],
-            }
-        ).encode()
-        headers = [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
-        ]
+        headers, body = problem_message(
+            400,
+            msg("title.invalid-host", "Invalid host"),
+            msg("host.invalid", "The Host header does not name this service."),
+            slug="invalid-host",
+            errors=[
+                FieldError(
+                    field="Host",
+                    message=msg("host.not_ours", "Not one of this service's host names."),
+                )
+            ],
+            language=scope_language(scope),
+        )
         await send({"type": "http.response.start", "status": 400, "headers": headers})
         await send({"type": "http.response.body", "body": body})

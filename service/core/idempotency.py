@@ -27,6 +27,7 @@ from service.core.auth import Actor, get_actor
 from service.core.config import get_settings
 from service.core.db import SessionDep
 from service.core.errors import ServiceError, ValidationFailed
+from service.core.i18n import msg
 from service.models import IdempotencyRecord
 from service.models.base import utcnow
 
@@ -107,7 +108,11 @@ async def _find(
 
 def _check(record: IdempotencyRecord, fingerprint: str) -> None:
     if record.request_hash != fingerprint:
-        raise ValidationFailed({HEADER: "This key was already used with a different request body."})
+        reused = msg(
+            "idempotency_key.reused",
+            "This key was already used with a different request body.",
+        )
+        raise ValidationFailed({HEADER: reused})
     if record.status_code is not None and record.response_body is not None:
         raise IdempotentReplay(record.status_code, record.response_body)
 
@@ -122,7 +127,15 @@ async def get_idempotency(
         return Idempotency(session, None)
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ValidationFailed({HEADER: f"Use 1 to {MAX_KEY_LENGTH} printable characters."})
+        raise ValidationFailed(
+            {
+                HEADER: msg(
+                    "idempotency_key.invalid",
+                    "Use 1 to {max} printable characters.",
+                    max=MAX_KEY_LENGTH,
+                )
+            }
+        )
     fingerprint = request_fingerprint(await request.body())
     method, path = request.method, stored_path(request.url.path)
 
@@ -156,7 +169,10 @@ class IdempotentReplayUnavailable(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Another request with this Idempotency-Key has not finished; retry shortly.",
+            msg(
+                "idempotency_key.in_progress",
+                "Another request with this Idempotency-Key has not finished; retry shortly.",
+            ),
             headers={"Retry-After": "1"},
         )
 

@@ -14,44 +14,57 @@ again sees a disconnect.
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, PayloadTooLarge
+from service.core.errors import PayloadTooLarge, problem_message
+from service.core.i18n import Language, msg, scope_language
 
 
-def _problem(limit: int, what: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    return _encode(
-        {
-            "type": PROBLEM_BASE + PayloadTooLarge.slug,
-            "title": PayloadTooLarge.title,
-            "status": PayloadTooLarge.status,
-            "detail": f"The {what} is larger than the limit of {limit} bytes.",
-            "limit": limit,
-        }
+def _problem(limit: int, what: str, language: Language) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    if what == "upload":
+        detail = msg(
+            "upload.too_large", "The upload is larger than the limit of {limit} bytes.", limit=limit
+        )
+    else:
+        detail = msg(
+            "body.over_limit",
+            "The request body is larger than the limit of {limit} bytes.",
+            limit=limit,
+        )
+    return _closing(
+        problem_message(
+            PayloadTooLarge.status,
+            PayloadTooLarge.title,
+            detail,
+            slug=PayloadTooLarge.slug,
+            extra={"limit": limit},
+            language=language,
+        )
     )
 
 
-def _timeout_problem(seconds: float) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    return _encode(
-        {
-            "type": PROBLEM_BASE + "request-timeout",
-            "title": "Request timeout",
-            "status": 408,
-            "detail": f"No part of the request body arrived for {seconds:g} seconds.",
-        }
+def _timeout_problem(seconds: float, language: Language) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    return _closing(
+        problem_message(
+            408,
+            msg("title.request-timeout", "Request timeout"),
+            msg(
+                "body.timeout",
+                "No part of the request body arrived for {seconds} seconds.",
+                seconds=f"{seconds:g}",
+            ),
+            slug="request-timeout",
+            language=language,
+        )
     )
 
 
-def _encode(problem: dict[str, object]) -> tuple[list[tuple[bytes, bytes]], bytes]:
-    body = json.dumps(problem).encode()
-    headers = [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    return headers, body
+def _closing(
+    answer: tuple[list[tuple[bytes, bytes]], bytes],
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    headers, body = answer
+    return [*headers, (b"connection", b"close")], body
 
 
 class BodySizeLimit:
@@ -89,7 +102,7 @@ class BodySizeLimit:
             limit, what = self.max_json_bytes, "request body"
 
         if content_length is not None and content_length > limit:
-            await self._refuse(send, limit, what)
+            await self._refuse(send, limit, what, scope_language(scope))
             return
 
         received = 0
@@ -107,7 +120,7 @@ class BodySizeLimit:
             except TimeoutError:
                 refused = True
                 if not response_started:
-                    headers, body = _timeout_problem(self.body_timeout)
+                    headers, body = _timeout_problem(self.body_timeout, scope_language(scope))
                     await send({"type": "http.response.start", "status": 408, "headers": headers})
                     await send({"type": "http.response.body", "body": body})
                 return {"type": "http.disconnect"}
@@ -125,7 +138,7 @@ class BodySizeLimit:
                 if received > limit:
                     refused = True
                     if not response_started:
-                        await self._refuse(send, limit, what)
+                        await self._refuse(send, limit, what, scope_language(scope))
                     # The application sees a client that went away.
                     return {"type": "http.disconnect"}
             return message
@@ -147,7 +160,7 @@ class BodySizeLimit:
             # client already has its 413.
 
     @staticmethod
-    async def _refuse(send: Send, limit: int, what: str) -> None:
-        headers, body = _problem(limit, what)
+    async def _refuse(send: Send, limit: int, what: str, language: Language) -> None:
+        headers, body = _problem(limit, what, language)
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -102,6 +102,15 @@ def _problem_entry(status: int) -> dict[str, Any]:
     }
 
 
+CONTENT_LANGUAGE = {
+    "description": (
+        "`ur` or `en`: the language of `title`, `detail` and `errors[].message`, chosen by "
+        "`Accept-Language` (`errors[].code` is the same in both)."
+    ),
+    "schema": {"type": "string", "enum": ["en", "ur"]},
+}
+
+
 def _retry_after(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "integer"}}
 
@@ -126,11 +135,13 @@ def _document_errors(operation: dict[str, Any]) -> None:
         for media_type, media in entry.get("content", {}).items():
             if not media and not media_type.endswith("json"):
                 media["schema"] = {"type": "string"}  # text (CSV, Prometheus): read as text
-    # An operation that declares problem errors answers them as problem+json only.
+    # An operation that declares problem errors answers them as problem+json only, in
+    # the language Accept-Language negotiates (docs/api.md "Languages").
     for status, entry in responses.items():
         content = entry.get("content", {})
         if status.startswith(("4", "5")) and PROBLEM_MEDIA_TYPE in content:
             content.pop("application/json", None)
+            entry.setdefault("headers", {})["Content-Language"] = CONTENT_LANGUAGE
 
 
 def _document_idempotency(operation: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from service.core.errors import ValidationFailed
+from service.core.i18n import msg
 from service.core.sql import AnyRow, AnySelect
 
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -38,6 +39,9 @@ def encode_cursor(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
+CURSOR_INVALID = msg("cursor.invalid", "Not a cursor returned by this API.")
+
+
 def decode_cursor(cursor: str, field: str = "cursor") -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -45,7 +49,7 @@ def decode_cursor(cursor: str, field: str = "cursor") -> str:
     except (binascii.Error, UnicodeError, ValueError):
         value = ""
     if not _ID.fullmatch(value):
-        raise ValidationFailed({field: "Not a cursor returned by this API."})
+        raise ValidationFailed({field: CURSOR_INVALID})
     return value
 
 

@@ -32,6 +32,7 @@ from fastapi import Depends, Request
 from service.core.auth import Actor, get_actor
 from service.core.config import Settings
 from service.core.errors import ServiceError
+from service.core.i18n import msg
 from service.models.enums import Role
 
 # Buckets are pruned (full ones dropped) once there are this many.
@@ -43,8 +44,13 @@ class RateLimited(ServiceError):
 
     def __init__(self, retry_after: int, limit: int) -> None:
         super().__init__(
-            f"Rate limit of {limit} requests per minute for this key reached; "
-            f"retry in {retry_after} s.",
+            msg(
+                "rate_limit.reached",
+                "Rate limit of {limit} requests per minute for this key reached; "
+                "retry in {seconds} s.",
+                limit=limit,
+                seconds=retry_after,
+            ),
             extra={"limit_per_minute": limit},
             headers={"Retry-After": str(retry_after)},
         )

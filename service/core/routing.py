@@ -26,11 +26,14 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from service.core.i18n import msg
 from service.core.idempotency import IdempotentReplay
 from service.core.openapi import location_templates
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-TEXT_MESSAGE = "Must not contain NUL (U+0000) or an unpaired surrogate (U+D800–U+DFFF)."
+TEXT_MESSAGE = msg(
+    "text.unstorable", "Must not contain NUL (U+0000) or an unpaired surrogate (U+D800–U+DFFF)."
+)
 
 Location = tuple[str | int, ...]
 

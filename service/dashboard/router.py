@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.core.auth import Actor, authenticate
 from service.core.db import ReportingSessionDep, SessionDep
 from service.core.errors import Forbidden, NotFound, Unauthorized
+from service.core.i18n import msg
 from service.core.routing import CheckedRoute
 from service.dashboard import service
 from service.dashboard import session as cookies
@@ -76,7 +77,7 @@ def _check_origin(request: Request) -> None:
     if origin is None:
         origin = _origin_of(request.headers.get("referer", ""))
     if origin != expected:
-        raise Forbidden("Cross-site form posts are not accepted.")
+        raise Forbidden(msg("dashboard.cross_site", "Cross-site form posts are not accepted."))
 
 
 async def _signed_in(
@@ -170,7 +171,7 @@ async def public_progress(
 ) -> Response:
     """The public transparency page (aggregates only), when enabled."""
     if not settings.public_dashboard:
-        raise NotFound("Not found.")
+        raise NotFound(msg("dashboard.not_found", "Not found."))
     data = await service.dashboard(session, service.PUBLIC_ACTOR, reporting=reporting, public=True)
     return _page(
         request,

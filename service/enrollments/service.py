@@ -18,6 +18,7 @@ from service.applicants.access import applicant_not_found, get_readable, may_rea
 from service.applicants.normalise import age_on
 from service.core.auth import Actor
 from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.core.i18n import either, msg
 from service.core.pagination import PageParams, paginate_rows
 from service.core.sql import AnyRow
 from service.core.transitions import InvalidTransition
@@ -47,7 +48,7 @@ class CohortNotActive(Conflict):
 
 
 def enrollment_not_found() -> NotFound:
-    return NotFound("No enrollment with this id.")
+    return NotFound(msg("enrollment.not_found", "No enrollment with this id."))
 
 
 def _to_read(row: AnyRow, positions: dict[str, int], now: datetime) -> EnrollmentRead:
@@ -131,7 +132,13 @@ def _check_takes(actor: Actor, cohort: LockedCohort | CohortSnapshot, born: date
     """The cohort takes this enrollment: the actor's centre scope, open, the age limits."""
     seats.check_centre(actor, cohort.centre_id)
     if cohort.status != CohortStatus.open:
-        raise CohortNotOpen(f"The cohort is {cohort.status}; only open cohorts take enrollments.")
+        raise CohortNotOpen(
+            msg(
+                "cohort.not_open",
+                "The cohort is {status}; only open cohorts take enrollments.",
+                status=cohort.status,
+            )
+        )
     _check_age(born, cohort)
 
 
@@ -180,8 +187,11 @@ async def _enroll_in_one_statement(
 
 def _already_enrolled(existing_id: str | None) -> AlreadyEnrolled:
     return AlreadyEnrolled(
-        "The applicant already has a live (enrolled, waitlisted or offered) enrollment "
-        "in this cohort.",
+        msg(
+            "enrollment.already_live",
+            "The applicant already has a live (enrolled, waitlisted or offered) enrollment "
+            "in this cohort.",
+        ),
         extra={"existing_id": existing_id} if existing_id else None,
     )
 
@@ -191,13 +201,19 @@ def _check_age(born: date, cohort: LockedCohort | CohortSnapshot) -> None:
     if not cohort.min_age <= age <= cohort.max_age:
         raise ValidationFailed(
             {
-                "applicant_id": (
-                    f"The applicant is {age} on the cohort's start date "
-                    f"({cohort.start_date.isoformat()}); this cohort takes ages "
-                    f"{cohort.min_age} to {cohort.max_age}."
+                "applicant_id": msg(
+                    "age.out_of_range",
+                    "The applicant is {age} on the cohort's start date ({start}); "
+                    "this cohort takes ages {min_age} to {max_age}.",
+                    age=age,
+                    start=cohort.start_date.isoformat(),
+                    min_age=cohort.min_age,
+                    max_age=cohort.max_age,
                 )
             },
-            detail="The applicant is outside the cohort's age range.",
+            detail=msg(
+                "age.out_of_range.detail", "The applicant is outside the cohort's age range."
+            ),
         )
 
 
@@ -217,8 +233,27 @@ async def drop(
     return await leave(session, actor, enrollment_id, E.dropped, (E.enrolled,), reason)
 
 
-VERBS = {E.withdrawn: "withdrawn", E.dropped: "dropped", E.declined: "declined"}
-VERBS[E.no_show] = "marked a no-show"
+def _cannot_leave(to: EnrollmentStatus, status: str, allowed: str) -> str:
+    if to is E.withdrawn:
+        return msg(
+            "enrollment.cannot_withdraw",
+            "An enrollment that is {status} cannot be withdrawn; it must be {allowed}.",
+            status=status,
+            allowed=allowed,
+        )
+    if to is E.no_show:
+        return msg(
+            "enrollment.cannot_no_show",
+            "An enrollment that is {status} cannot be marked a no-show; it must be {allowed}.",
+            status=status,
+            allowed=allowed,
+        )
+    return msg(
+        "enrollment.cannot_drop",
+        "An enrollment that is {status} cannot be dropped; it must be {allowed}.",
+        status=status,
+        allowed=allowed,
+    )
 
 
 async def locked_enrollment(
@@ -245,14 +280,17 @@ async def leave(
     cohort, enrollment = await locked_enrollment(session, actor, enrollment_id)
     current = seats.status_at(enrollment, utcnow())
     if current not in allowed_from:
-        allowed = " or ".join(s.value for s in allowed_from)
         raise InvalidTransition(
-            f"An enrollment that is {current} cannot be {VERBS[to]}; it must be {allowed}.",
+            _cannot_leave(to, current, either([s.value for s in allowed_from])),
             current_status=current,
         )
     if to is E.no_show and cohort.status not in seats.ACTIVE_COHORT:
         raise CohortNotActive(
-            f"The cohort is {cohort.status}; no-shows are marked while it is open or in progress.",
+            msg(
+                "cohort.not_active_no_show",
+                "The cohort is {status}; no-shows are marked while it is open or in progress.",
+                status=cohort.status,
+            ),
             extra={"cohort_status": cohort.status},
         )
     await seats.leave(session, cohort, enrollment, to, actor=actor.name, reason=reason)

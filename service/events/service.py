@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.core.errors import ValidationFailed
+from service.core.pagination import CURSOR_INVALID
 from service.core.pseudonyms import Pseudonyms, pseudonyms_for
 from service.events import repository
 from service.events.repository import Position
@@ -31,7 +32,7 @@ def decode_cursor(cursor: str | None, field: str = "after") -> Position:
         return repository.START
     found = _CURSOR.fullmatch(cursor)
     if found is None:
-        raise ValidationFailed({field: "Not a cursor returned by this API."})
+        raise ValidationFailed({field: CURSOR_INVALID})
     return int(found.group(1)), int(found.group(2))
 
 

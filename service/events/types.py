@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, false, or_, true
 
 from service.core.errors import ValidationFailed
+from service.core.i18n import msg
 from service.models import Event
 from service.models.enums import EnrollmentStatus, values
 
@@ -74,12 +75,20 @@ def parse_patterns(raw: Iterable[str], field: str) -> tuple[str, ...]:
         if not known:
             shown = pattern if len(pattern) <= 64 else pattern[:64] + "…"
             raise ValidationFailed(
-                {field: f"Unknown event type pattern {shown!r}: use a type, 'family.*' or '*'."}
+                {
+                    field: msg(
+                        "events.unknown_pattern",
+                        "Unknown event type pattern {pattern}: use a type, 'family.*' or '*'.",
+                        pattern=repr(shown),
+                    )
+                }
             )
         if pattern not in patterns:
             patterns.append(pattern)
     if len(patterns) > MAX_PATTERNS:
-        raise ValidationFailed({field: f"At most {MAX_PATTERNS} patterns."})
+        raise ValidationFailed(
+            {field: msg("events.too_many_patterns", "At most {max} patterns.", max=MAX_PATTERNS)}
+        )
     return tuple(patterns)
 
 

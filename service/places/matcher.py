@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from service.core.errors import FieldError
+from service.core.i18n import msg
 from service.places.normalise import key, words
 
 MAX_SUGGESTIONS = 3
@@ -90,7 +91,14 @@ class Index:
         if len(found) > 1:
             names = ", ".join(p.name for p in found)
             return Unmatched(
-                [FieldError(field="district", message=f"Names several districts: {names}.")]
+                [
+                    FieldError(
+                        field="district",
+                        message=msg(
+                            "district.ambiguous", "Names several districts: {names}.", names=names
+                        ),
+                    )
+                ]
             )
         return Unmatched(
             [FieldError(field="district", message=self.unknown_message(text, province))]
@@ -99,8 +107,14 @@ class Index:
     def unknown_message(self, text: str, province: str | None = None) -> str:
         close = self.suggest(text, province)
         if close:
-            return f"Not a known district name. Did you mean: {', '.join(close)}?"
-        return "Not a known district name; GET /api/v1/districts lists them."
+            return msg(
+                "district.unknown_suggest",
+                "Not a known district name. Did you mean: {names}?",
+                names=", ".join(close),
+            )
+        return msg(
+            "district.unknown", "Not a known district name; GET /api/v1/districts lists them."
+        )
 
     def suggest(self, text: str, province: str | None = None) -> list[str]:
         """Up to three canonical names close to ``text`` (a miss only: this is the slow path)."""
@@ -136,11 +150,22 @@ def _mismatch(found: list[Place], province: str) -> Unmatched:
         [
             FieldError(
                 field="district",
-                message=f"{place.name} is a district of {where}, not of {province}.",
+                message=msg(
+                    "district.other_province",
+                    "{district} is a district of {where}, not of {province}.",
+                    district=place.name,
+                    where=where,
+                    province=province,
+                ),
             ),
             FieldError(
                 field="province",
-                message=f"Does not contain the district {place.name} (it is in {where}).",
+                message=msg(
+                    "province.other_district",
+                    "Does not contain the district {district} (it is in {where}).",
+                    district=place.name,
+                    where=where,
+                ),
             ),
         ]
     )

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from service.core.i18n import msg
+from service.core.validation_messages import MessageError
 from service.models.enums import Province
 from service.places.normalise import key
 
@@ -17,7 +19,7 @@ def _spelling(value: Any) -> Any:
     if isinstance(value, str):
         value = " ".join(value.split())
         if value and not key(value):
-            raise ValueError("Must contain a letter or digit.")
+            raise MessageError(msg("name.no_letters", "Must contain a letter or digit."))
     return value
 
 

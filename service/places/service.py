@@ -12,6 +12,8 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.core.i18n import msg
+from service.core.pagination import CURSOR_INVALID
 from service.models import District
 from service.models.base import new_id, utcnow
 from service.places import cache, repository
@@ -136,7 +138,7 @@ def _decode(cursor: str) -> str:
     except (binascii.Error, UnicodeError, ValueError):
         value = ""
     if not _CODE.fullmatch(value):
-        raise ValidationFailed({"cursor": "Not a cursor returned by this API."})
+        raise ValidationFailed({"cursor": CURSOR_INVALID})
     return value
 
 
@@ -167,14 +169,24 @@ async def _claim(session: AsyncSession) -> Index:
     return Index.build(await repository.all_places(session))
 
 
+def _district_not_found(code: str) -> NotFound:
+    return NotFound(msg("district.not_found", "No district with code '{code}'.", code=code))
+
+
 def _taken(index: Index, spellings: dict[str, str], code: str) -> None:
     """409 when a spelling (field → text) already names a district other than ``code``."""
     for field, text in spellings.items():
         others = [p for p in index.lookup(text) if p.code != code]
         if others:
             raise SpellingTaken(
-                f"The {field} '{text}' already names the district {others[0].name} "
-                f"({others[0].code}).",
+                msg(
+                    "district.spelling_taken",
+                    "The {field} '{text}' already names the district {district} ({code}).",
+                    field=field,
+                    text=text,
+                    district=others[0].name,
+                    code=others[0].code,
+                ),
                 extra={"field": field, "district": others[0].code},
             )
 
@@ -182,7 +194,9 @@ def _taken(index: Index, spellings: dict[str, str], code: str) -> None:
 async def create(session: AsyncSession, data: DistrictCreate) -> DistrictRead:
     index = await _claim(session)
     if data.code in index.places:
-        raise CodeTaken(f"A district with code '{data.code}' exists.")
+        raise CodeTaken(
+            msg("district.code_taken", "A district with code '{code}' exists.", code=data.code)
+        )
     spellings = {"name": data.name, "name_ur": data.name_ur, "code": data.code}
     spellings |= {f"aliases[{i}]": a for i, a in enumerate(data.aliases)}
     _taken(index, spellings, data.code)
@@ -200,7 +214,7 @@ async def add_aliases(session: AsyncSession, code: str, data: DistrictUpdate) ->
     place = index.places.get(code)
     district = await repository.get(session, code)
     if place is None or district is None:
-        raise NotFound(f"No district with code '{code}'.")
+        raise _district_not_found(code)
     _taken(index, {f"aliases[{i}]": a for i, a in enumerate(data.aliases)}, code)
     known = {a.casefold() for a in place.aliases}
     new = [a for a in dict.fromkeys(data.aliases) if a.casefold() not in known]
@@ -226,7 +240,7 @@ async def map_text(session: AsyncSession, text: str, code: str) -> Mapped:
     """Store district ``code``'s name for every applicant of its province with this text."""
     district = await repository.get(session, code)
     if district is None:
-        raise NotFound(f"No district with code '{code}'.")
+        raise _district_not_found(code)
     counts = await repository.count_with_text(session, text)
     mapped = 0
     if text != district.name:

@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.core.auth import Actor
 from service.core.errors import Forbidden
+from service.core.i18n import msg
 from service.core.pseudonyms import Pseudonyms, pseudonyms_for
 from service.models.enums import Role
 
@@ -39,7 +40,9 @@ def mask_cnic_sql(cnic: ColumnElement[str]) -> ColumnElement[str]:
 def check_export_fields(actor: Actor, *, full: bool) -> None:
     """Only staff and admin keys may export contact details (``fields=full``)."""
     if full and not actor.is_staff_or_admin:
-        raise Forbidden("Only staff and admin keys may export contact details.")
+        raise Forbidden(
+            msg("contacts.forbidden", "Only staff and admin keys may export contact details.")
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.core.errors import Conflict, Forbidden, NotFound
+from service.core.i18n import msg
 from service.models import Cohort, Enrollment
 from service.models.base import utcnow
 from service.models.enums import (
@@ -61,13 +62,15 @@ class CapacityBelowSeats(Conflict):
 
 
 def cohort_not_found() -> NotFound:
-    return NotFound("No cohort with this id.")
+    return NotFound(msg("cohort.not_found", "No cohort with this id."))
 
 
 def check_centre(actor: Actor, centre_id: str) -> None:
     """Staff act only on cohorts of the centres their key covers (cohorts are not secret: 403)."""
     if not actor.may_act_on_centre(centre_id):
-        raise Forbidden("This key is not scoped to the cohort's centre.")
+        raise Forbidden(
+            msg("cohort.out_of_scope", "This key is not scoped to the cohort's centre.")
+        )
 
 
 # --- locks -------------------------------------------------------------------------
@@ -221,8 +224,13 @@ def check_capacity(cohort: LockedCohort, capacity: int) -> None:
     """A cohort's capacity never drops below the seats it has given."""
     if capacity < cohort.seats_taken:
         raise CapacityBelowSeats(
-            f"Capacity {capacity} is below the {cohort.seats_taken} seats taken; "
-            "withdraw or drop enrollments first."
+            msg(
+                "capacity.below_seats",
+                "Capacity {capacity} is below the {taken} seats taken; "
+                "withdraw or drop enrollments first.",
+                capacity=capacity,
+                taken=cohort.seats_taken,
+            )
         )
 
 

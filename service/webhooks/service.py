@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.core.errors import NotFound, ValidationFailed
+from service.core.i18n import msg
 from service.core.pagination import PageParams, paginate
 from service.events import repository as events_repo
 from service.events.service import filters
@@ -32,7 +33,7 @@ SECRET_OVERLAP = timedelta(hours=24)
 
 
 def webhook_not_found() -> NotFound:
-    return NotFound("No webhook with this id.")
+    return NotFound(msg("webhook.not_found", "No webhook with this id."))
 
 
 def to_read(webhook: Webhook) -> WebhookRead:
@@ -95,7 +96,8 @@ async def update(
     settings: WebhookSettings,
 ) -> WebhookRead:
     changes = data.changes()
-    nulls = {f: "May not be null." for f, v in changes.items() if v is None and f != "description"}
+    null = msg("field.not_null", "May not be null.")
+    nulls = {f: null for f, v in changes.items() if v is None and f != "description"}
     if nulls:
         raise ValidationFailed(nulls)
     webhook = await get(session, actor, webhook_id)
@@ -175,7 +177,9 @@ async def replay(
     the endpoint subscribes to: the feed's own rule."""
     webhook = await get(session, actor, webhook_id)
     if since.tzinfo is None:
-        raise ValidationFailed({"since": "Give a timezone (Z or an offset)."})
+        raise ValidationFailed(
+            {"since": msg("since.timezone", "Give a timezone (Z or an offset).")}
+        )
     owner = (await repository.owners(session, [webhook.api_key_id])).get(webhook.api_key_id)
     if owner is None:
         return ReplayQueued(queued=0)

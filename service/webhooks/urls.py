@@ -15,6 +15,8 @@ import httpcore
 import httpx
 from httpcore._backends.auto import AutoBackend
 
+from service.core.i18n import msg
+
 MAX_URL_LENGTH = 2000
 
 
@@ -43,21 +45,24 @@ def forbidden(address: str) -> str | None:
 def shape_error(url: str, *, allow_private: bool) -> str | None:
     """What is wrong with the URL as written (no network), or None."""
     if len(url) > MAX_URL_LENGTH:
-        return f"At most {MAX_URL_LENGTH} characters."
+        return msg("url.too_long", "At most {max} characters.", max=MAX_URL_LENGTH)
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return "Not a valid URL."
+        return msg("url.invalid", "Not a valid URL.")
     schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in schemes:
-        return "Must be an https:// URL."
+        return msg("url.not_https", "Must be an https:// URL.")
     if not parts.hostname:
-        return "The URL has no host."
+        return msg("url.no_host", "The URL has no host.")
     if parts.username or parts.password:
-        return "Credentials in the URL are not allowed; use the signature to authenticate."
+        return msg(
+            "url.credentials",
+            "Credentials in the URL are not allowed; use the signature to authenticate.",
+        )
     if port == 0:
-        return "Not a valid port."
+        return msg("url.port", "Not a valid port.")
     return None
 
 
@@ -90,7 +95,13 @@ async def target_error(url: str, *, allow_private: bool) -> str | None:
     except OSError:
         return None
     bad = first_forbidden(addresses)
-    return f"The host resolves to a forbidden address ({bad.split(' is ')[1]})." if bad else None
+    if bad is None:
+        return None
+    return msg(
+        "url.forbidden_address",
+        "The host resolves to a forbidden address ({reason}).",
+        reason=bad.split(" is ")[1],
+    )
 
 
 class GuardedBackend(AutoBackend):

@@ -293,7 +293,11 @@ async def test_missing_columns_are_named(client: httpx.AsyncClient, session: Asy
     r = await upload(client, token, csv_bytes([csv_row()], columns=COLUMNS[:-2]))
     assert r.status_code == 422
     assert r.json()["errors"] == [
-        {"field": "file", "message": "The header row lacks the columns: education_level, consent."}
+        {
+            "field": "file",
+            "message": "The header row lacks the columns: education_level, consent.",
+            "code": "file.missing_columns",
+        }
     ]
 
 

@@ -43,6 +43,7 @@ async def test_a_header_wider_than_the_cap_is_a_422_naming_file(
         {
             "field": "file",
             "message": f"The header row has {width} columns; at most {MAX_COLUMNS} are allowed.",
+            "code": "file.too_many_columns",
         }
     ]
     assert await count(session) == 0
@@ -67,7 +68,11 @@ async def test_every_repeated_column_is_named_once(
     r = await upload(client, token, wide_file(extra))
     assert r.status_code == 422
     assert r.json()["errors"] == [
-        {"field": "file", "message": "Columns named more than once: note7, phone."}
+        {
+            "field": "file",
+            "message": "Columns named more than once: note7, phone.",
+            "code": "file.duplicate_columns",
+        }
     ]
 
 

@@ -90,7 +90,9 @@ async def test_target_with_unknown_programme_is_422(
         headers=headers,
     )
     assert r.status_code == 422
-    assert r.json()["errors"] == [{"field": "programmes", "message": "Unknown programme: nope."}]
+    assert r.json()["errors"] == [
+        {"field": "programmes", "message": "Unknown programme: nope.", "code": "programme.unknown"}
+    ]
 
 
 async def test_pagination_walks_every_item_once(

@@ -292,7 +292,8 @@ async def test_patch_validation_uses_stored_values(
     headers = auth(await make_key(session, "admin"))
     r = await client.patch(f"{URL}/{cohort.id}", json=patch, headers=headers)
     assert r.status_code == 422, r.text
-    assert r.json()["errors"] == [{"field": field, "message": message}]
+    errors = [{"field": e["field"], "message": e["message"]} for e in r.json()["errors"]]
+    assert errors == [{"field": field, "message": message}]
 
 
 async def test_patch_scope_and_roles(client: httpx.AsyncClient, session: AsyncSession) -> None:

@@ -275,7 +275,9 @@ async def test_a_broken_multipart_stream_is_422_on_body(
     )
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == PROBLEM
-    assert r.json()["errors"] == [{"field": "body", "message": "The body cannot be decoded."}]
+    assert r.json()["errors"] == [
+        {"field": "body", "message": "The body cannot be decoded.", "code": "body.undecodable"}
+    ]
 
 
 async def test_multipart_without_file_is_422(

@@ -36,7 +36,7 @@ async def test_malformed_json_is_422_naming_body(
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["errors"] == [
-        {"field": "body", "message": "The body is not valid JSON."}
+        {"field": "body", "message": "The body is not valid JSON.", "code": "body.invalid_json"}
     ]
 
 

@@ -74,7 +74,11 @@ async def test_a_foreign_host_is_refused_when_hosts_are_named(
             assert r.status_code == 400
             assert r.headers["content-type"] == "application/problem+json"
             assert r.json()["errors"] == [
-                {"field": "Host", "message": "Not one of this service's host names."}
+                {
+                    "field": "Host",
+                    "message": "Not one of this service's host names.",
+                    "code": "host.not_ours",
+                }
             ]
             assert "location" not in r.headers
             assert "evil" not in r.text

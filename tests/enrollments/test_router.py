@@ -132,7 +132,9 @@ async def test_unknown_cohort_and_applicant_are_404(
     assert (r.status_code, r.json()["detail"]) == (404, "No applicant with this id.")
     r = await client.post(enrol_url(cohort), json={}, headers=headers)
     assert r.status_code == 422
-    assert r.json()["errors"] == [{"field": "applicant_id", "message": "This field is required."}]
+    assert r.json()["errors"] == [
+        {"field": "applicant_id", "message": "This field is required.", "code": "field.required"}
+    ]
 
 
 async def test_live_duplicate_is_409_and_reenrol_after_withdraw(

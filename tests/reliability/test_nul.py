@@ -27,6 +27,8 @@ from tests.factories import applicant_payload, auth, make_key
 
 PROBLEM = "application/problem+json"
 
+UNSTORABLE = {"message": TEXT_MESSAGE, "code": "text.unstorable"}
+
 
 def _text_inputs() -> list[tuple[str, str, str, str]]:
     """(method, path, where, name) for every path/query parameter and JSON body property."""
@@ -89,7 +91,7 @@ async def test_nul_in_any_input_is_a_422_naming_it(
 
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["errors"] == [{"field": name, "message": TEXT_MESSAGE}]
+    assert response.json()["errors"] == [{"field": name, **UNSTORABLE}]
 
 
 async def test_every_nul_field_is_named_at_once_nested_ones_by_their_place(
@@ -133,14 +135,14 @@ async def test_a_nul_object_key_is_named_too(
         "/api/v1/applicants", json={**applicant_payload(), "ke\x00y": 1}, headers=auth(token)
     )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "ke\\u0000y", "message": TEXT_MESSAGE}]
+    assert response.json()["errors"] == [{"field": "ke\\u0000y", **UNSTORABLE}]
     surrogate = await client.post(
         "/api/v1/applicants",
         content=b'{"k\\ud800": 1}',
         headers={**auth(token), "content-type": "application/json"},
     )
     assert surrogate.status_code == 422, surrogate.text
-    assert surrogate.json()["errors"] == [{"field": "k\\ud800", "message": TEXT_MESSAGE}]
+    assert surrogate.json()["errors"] == [{"field": "k\\ud800", **UNSTORABLE}]
 
 
 @pytest.mark.parametrize("depth", [500, 100_000])
@@ -217,7 +219,7 @@ async def test_an_unpaired_surrogate_is_refused_like_nul(
     body = json.dumps(applicant_payload(full_name="Ayesha \ud800", district="Lahore"))
     registered = await client.post("/api/v1/applicants", content=body.encode(), headers=headers)
     assert registered.status_code == 422, registered.text
-    assert registered.json()["errors"] == [{"field": "full_name", "message": TEXT_MESSAGE}]
+    assert registered.json()["errors"] == [{"field": "full_name", **UNSTORABLE}]
 
     cohort = await in_progress_cohort(session)
     good = await enrolled(session, cohort)
@@ -252,5 +254,5 @@ async def test_deeply_nested_bulk_completion_rows_are_a_422(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["errors"] == [
-        {"field": "body", "message": "The body is nested too deeply."}
+        {"field": "body", "message": "The body is nested too deeply.", "code": "body.too_deep"}
     ]

@@ -62,5 +62,5 @@ async def test_a_body_that_cannot_be_decoded_is_a_422(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"] == [
-        {"field": "body", "message": "The body cannot be decoded."}
+        {"field": "body", "message": "The body cannot be decoded.", "code": "body.undecodable"}
     ]

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.core.errors import ValidationFailed
+from service.core.i18n import msg
 from service.models.enums import Role
 from service.reports.repository import breakdown as repository
 from service.reports.schemas import Breakdown, BreakdownRow, Dimension, Metric
@@ -29,10 +30,18 @@ async def breakdown(
     if programme:
         found = await repository.programme_by_code(session, programme)
         if found is None:
-            raise ValidationFailed({"programme": f"No programme with code '{programme}'."})
+            raise ValidationFailed(
+                {
+                    "programme": msg(
+                        "programme.no_such_code",
+                        "No programme with code '{code}'.",
+                        code=programme,
+                    )
+                }
+            )
         programme_id = found.id
     if date_from and date_to and date_from > date_to:
-        raise ValidationFailed({"from": "Must not be after 'to'."})
+        raise ValidationFailed({"from": msg("from.after_to", "Must not be after 'to'.")})
     dialect = session.get_bind().dialect.name
     query = repository.BreakdownQuery(dimension, metric, programme_id, date_from, date_to)
     rows = await repository.breakdown(session, dialect, query)

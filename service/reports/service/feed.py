@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.applicants.normalise import age_on
 from service.core.auth import Actor
 from service.core.errors import ValidationFailed
+from service.core.i18n import msg
 from service.reports.audience import audience_for
 from service.reports.repository import feed as repository
 from service.reports.repository.expressions import age_band
@@ -34,7 +35,9 @@ def decode_feed_cursor(cursor: str | None) -> int:
         raw = ""
     value = raw.removeprefix(_CURSOR_PREFIX)
     if not raw.startswith(_CURSOR_PREFIX) or not value.isdigit() or len(value) > 18:
-        raise ValidationFailed({"after": "Not a cursor returned by this feed."})
+        raise ValidationFailed(
+            {"after": msg("after.invalid", "Not a cursor returned by this feed.")}
+        )
     return int(value)
 
 

@@ -1,0 +1,1 @@
+"""The gettext catalogues (``messages.pot``, ``ur/LC_MESSAGES/messages.po``) and their tools."""
