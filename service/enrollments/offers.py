@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.core.errors import Conflict
+from service.core.i18n import msg
 from service.core.transitions import InvalidTransition
 from service.enrollments.schemas import EnrollmentRead
 from service.enrollments.service import leave, locked_enrollment, read
@@ -29,14 +30,33 @@ class OfferExpired(Conflict):
 
 
 def _check_current_offer(current: str, verb: str) -> None:
+    """``verb`` is ``accepted`` or ``declined``."""
     if current == E.expired:
         raise OfferExpired(
-            f"The offer expired; it can no longer be {verb}. The applicant may enrol again.",
+            msg(
+                "offer.expired_accept",
+                "The offer expired; it can no longer be accepted. The applicant may enrol again.",
+            )
+            if verb == "accepted"
+            else msg(
+                "offer.expired_decline",
+                "The offer expired; it can no longer be declined. The applicant may enrol again.",
+            ),
             extra={"current_status": current},
         )
     if current != E.offered:
         raise InvalidTransition(
-            f"An enrollment that is {current} cannot be {verb}; it must be offered.",
+            msg(
+                "offer.cannot_accept",
+                "An enrollment that is {status} cannot be accepted; it must be offered.",
+                status=current,
+            )
+            if verb == "accepted"
+            else msg(
+                "offer.cannot_decline",
+                "An enrollment that is {status} cannot be declined; it must be offered.",
+                status=current,
+            ),
             current_status=current,
         )
 
