@@ -59,11 +59,11 @@ PYBABEL = $(VENV)/bin/pybabel
 
 messages-extract: install
 	$(PYBABEL) -q extract -F babel.cfg -k msg:1c,2 -k t:2c,3 --no-default-keywords --sort-by-file \
-		--omit-header -o $(LOCALE)/messages.pot service
+		--omit-header -w 100 -o $(LOCALE)/messages.pot service
 
 messages-update: messages-extract
 	$(PYBABEL) -q update -i $(LOCALE)/messages.pot -d $(LOCALE) -l ur --init-missing \
-		--ignore-obsolete --ignore-pot-creation-date
+		--ignore-obsolete --ignore-pot-creation-date -w 100
 
 ## Compiled catalogues (.mo, not committed): built by `make install`; without them the
 ## service compiles the .po in memory at start-up.

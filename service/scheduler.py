@@ -20,12 +20,14 @@ from datetime import datetime
 from service.core.clock import Clock
 from service.core.db import Database
 from service.outcomes.due import emit_due as outcomes_due
+from service.seats.sweep import expire_offers
 
 logger = logging.getLogger(__name__)
 
 Job = Callable[[Database, datetime], Awaitable[int]]
 
 JOBS: list[tuple[str, Job]] = [
+    ("offer_expiries", expire_offers),
     ("outcome.due", outcomes_due),
 ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -182,6 +182,7 @@ async def make_cohort(
         seats_taken=0,
         waitlist_length=0,
         queue_seq=0,
+        offers_pending=0,
         **values,
     )
     session.add(cohort)
@@ -197,14 +198,19 @@ async def make_enrollment(
     status: str = "enrolled",
     score: float | None = None,
     attendance: float | None = None,
+    offer_expires_at: datetime | None = None,
 ) -> Enrollment:
-    """Insert an enrollment in any status, keeping the cohort's counters true."""
+    """Insert an enrollment in any status, keeping the cohort's counters true (an
+    ``offered`` one expires in 48 h unless ``offer_expires_at`` says otherwise)."""
     applicant = applicant or await make_applicant(session)
     cohort.queue_seq += 1
     if status in SEAT_HOLDING_STATUSES:
         cohort.seats_taken += 1
     if status == EnrollmentStatus.waitlisted:
         cohort.waitlist_length += 1
+    if status == EnrollmentStatus.offered:
+        cohort.offers_pending += 1
+        offer_expires_at = offer_expires_at or utcnow() + timedelta(hours=48)
     enrollment = Enrollment(
         cohort_id=cohort.id,
         applicant_id=applicant.id,
@@ -213,6 +219,7 @@ async def make_enrollment(
         score=score,
         attendance=attendance,
         completed_at=utcnow() if status in ("completed", "failed") else None,
+        offer_expires_at=offer_expires_at,
     )
     session.add(enrollment)
     await session.flush()

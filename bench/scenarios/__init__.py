@@ -17,6 +17,7 @@ from bench.scenarios import (
     enroll,
     export,
     import_,
+    offers,
     outcomes,
     progress,
     register,
@@ -37,6 +38,8 @@ SCENARIOS: dict[str, tuple[str, Runner]] = {
     "attendance-mark": (attendance.TITLE_MARK, attendance.run_mark),
     "attendance-roster": (attendance.TITLE_ROSTER, attendance.run_roster),
     "outcomes": (outcomes.TITLE, outcomes.run),
+    "churn": (offers.TITLE_CHURN, offers.run_churn),
+    "offer-sweep": (offers.TITLE_SWEEP, offers.run_sweep),
 }
 
 DEFAULT = [name for name in SCENARIOS if name != "catalog"]

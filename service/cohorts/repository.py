@@ -5,6 +5,7 @@ The cohort row lock, the counters and the waitlist are ``service.seats``'s.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.core.sql import AnyRow, AnySelect
 from service.models import Centre, Cohort, Programme
 from service.models.base import utcnow
+from service.seats.repository import due_count
 
 
 async def set_fields(session: AsyncSession, cohort_id: str, values: dict[str, Any]) -> None:
@@ -24,10 +26,16 @@ async def set_fields(session: AsyncSession, cohort_id: str, values: dict[str, An
     )
 
 
-def cohort_rows() -> AnySelect:
-    """Cohorts with their programme and centre codes."""
+def cohort_rows(now: datetime | None = None) -> AnySelect:
+    """Cohorts with their programme and centre codes, and ``due_offers``: offers expired
+    at ``now`` that the stored counters still count (every read subtracts them)."""
     return (
-        select(Cohort, Programme.code.label("programme_code"), Centre.code.label("centre_code"))
+        select(
+            Cohort,
+            Programme.code.label("programme_code"),
+            Centre.code.label("centre_code"),
+            due_count(now or utcnow()).label("due_offers"),
+        )
         .join(Programme, Programme.id == Cohort.programme_id)
         .join(Centre, Centre.id == Cohort.centre_id)
     )

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.core.fields import IsoDate
-from service.models.enums import CohortMode, CohortStatus
+from service.models.enums import CohortMode, CohortStatus, WaitlistMode
 
 Code = Annotated[
     str,
@@ -16,6 +16,10 @@ Track = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Capacity = Annotated[int, Field(gt=0, le=100_000, strict=True, description="Seats; > 0.")]
 Age = Annotated[int, Field(ge=0, le=120, strict=True)]
 Percent = Annotated[int, Field(ge=0, le=100, strict=True)]
+OfferHours = Annotated[
+    int,
+    Field(ge=1, le=168, strict=True, description="Hours an offered seat waits for an answer."),
+]
 
 
 class Schema(BaseModel):
@@ -36,6 +40,12 @@ class CohortCreate(Schema):
     max_age: Age = 35
     pass_score: Percent = 50
     min_attendance: Percent = Field(75, description="Percent of sessions attended to pass.")
+    waitlist_mode: WaitlistMode = Field(
+        WaitlistMode.auto,
+        description="What a freed seat becomes: the waitlist's head enrolled at once (auto) "
+        "or offered for offer_hours (offer).",
+    )
+    offer_hours: OfferHours = 48
 
 
 class CohortUpdate(Schema):
@@ -51,6 +61,12 @@ class CohortUpdate(Schema):
     max_age: Age | None = None
     pass_score: Percent | None = None
     min_attendance: Percent | None = None
+    waitlist_mode: WaitlistMode | None = Field(
+        None, description="Pending offers keep their expiry; seats freed later follow the new mode."
+    )
+    offer_hours: OfferHours | None = Field(
+        None, description="Applies to offers made from now on; pending offers keep their expiry."
+    )
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent (an explicit null is refused by the service)."""
@@ -73,8 +89,14 @@ class CohortRead(Schema):
     pass_score: int
     min_attendance: int
     status: CohortStatus
-    seats_taken: int = Field(description="Enrollments holding a seat: enrolled, completed, failed.")
+    waitlist_mode: WaitlistMode
+    offer_hours: int
+    seats_taken: int = Field(
+        description="Enrollments holding a seat: enrolled, offered (offers not yet expired), "
+        "completed, failed."
+    )
     seats_available: int
     waitlist_length: int
+    offers_pending: int = Field(description="Offers made and not yet answered or expired.")
     created_at: datetime
     updated_at: datetime

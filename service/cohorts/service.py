@@ -81,9 +81,13 @@ def to_read(row: AnyRow) -> CohortRead:
         pass_score=c.pass_score,
         min_attendance=c.min_attendance,
         status=c.status,
-        seats_taken=c.seats_taken,
-        seats_available=max(c.capacity - c.seats_taken, 0),
+        waitlist_mode=c.waitlist_mode,
+        offer_hours=c.offer_hours,
+        # Offers expired by now hold no seat, materialised or not (the expiry rule).
+        seats_taken=c.seats_taken - row.due_offers,
+        seats_available=max(c.capacity - c.seats_taken + row.due_offers, 0),
         waitlist_length=c.waitlist_length,
+        offers_pending=c.offers_pending - row.due_offers,
         created_at=c.created_at,
         updated_at=c.updated_at,
     )
@@ -162,8 +166,10 @@ async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> Coh
     if await repository.code_taken(session, data.code):
         raise _code_taken(data.code)
     cohort = Cohort(
-        **data.model_dump(exclude={"programme", "centre", "mode"}),
+        **data.model_dump(exclude={"programme", "centre", "mode", "waitlist_mode"}),
         mode=data.mode.value,
+        waitlist_mode=data.waitlist_mode.value,
+        offers_pending=0,
         programme_id=programme.id,
         centre_id=centre.id,
         status=S.open.value,
@@ -212,10 +218,14 @@ async def update(
     capacity = changes.get("capacity")
     if capacity is not None:
         seats.check_capacity(locked, capacity)
-    if "mode" in changes:
-        changes["mode"] = changes["mode"].value
+    for enum_field in ("mode", "waitlist_mode"):
+        if enum_field in changes:
+            changes[enum_field] = changes[enum_field].value
     if changes:
         await repository.set_fields(session, cohort_id, changes)
+    # Seats freed from now on follow the new mode and window; pending offers keep theirs.
+    locked.waitlist_mode = changes.get("waitlist_mode", locked.waitlist_mode)
+    locked.offer_hours = changes.get("offer_hours", locked.offer_hours)
     if capacity is not None:
         await seats.capacity_changed(session, locked, capacity, actor=actor.name)
     return await get(session, cohort_id)
@@ -226,7 +236,8 @@ async def transition(
 ) -> CohortRead:
     """start, complete or cancel; enrollments follow in the same transaction."""
     sources, target, _done = TRANSITIONS[action]
-    locked = await seats.lock(session, actor, cohort_id)
+    # Closing materialises due offers itself (as expired, with no new offers).
+    locked = await seats.lock(session, actor, cohort_id, materialise=False)
     if locked.status not in sources:
         raise InvalidTransition(
             _cannot(action, locked.status, either([s.value for s in sources])),

@@ -9,7 +9,7 @@ report's 30-day rate reads, so the chart's last point equals ``achieved``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -21,11 +21,13 @@ from service.models import (
     Centre,
     Cohort,
     DashboardSession,
+    Enrollment,
     Programme,
     ReportProgrammeDaily,
     ReportTargetDaily,
     Target,
 )
+from service.seats.repository import due_count
 
 
 async def open_session(session: AsyncSession, *, key_id: str, expires_at: datetime) -> str:
@@ -98,10 +100,31 @@ async def programme_ids(session: AsyncSession, codes: Sequence[str]) -> list[str
     return list(rows)
 
 
+def _offers(now: datetime, until: datetime | None = None) -> Any:
+    """Correlated count of a cohort's offers pending at ``now`` (expiring by ``until``)."""
+    window = [Enrollment.offer_expires_at > now]
+    if until is not None:
+        window.append(Enrollment.offer_expires_at <= until)
+    return (
+        select(func.count())
+        .select_from(Enrollment)
+        .where(Enrollment.cohort_id == Cohort.id, Enrollment.status == "offered", *window)
+        .correlate(Cohort)
+        .scalar_subquery()
+    )
+
+
 async def cohorts_starting(
-    session: AsyncSession, *, first: date, last: date, centre_ids: frozenset[str] | None
+    session: AsyncSession,
+    *,
+    first: date,
+    last: date,
+    centre_ids: frozenset[str] | None,
+    now: datetime,
 ) -> Sequence[Any]:
-    """Open cohorts starting between ``first`` and ``last``, by centre then start date."""
+    """Open cohorts starting between ``first`` and ``last``, by centre then start date,
+    with their offers pending at ``now``, those expiring within 24 hours, and the
+    offers already due (which no longer hold a seat)."""
     stmt = (
         select(
             Centre.code.label("centre_code"),
@@ -114,6 +137,9 @@ async def cohorts_starting(
             Cohort.capacity,
             Cohort.seats_taken,
             Cohort.waitlist_length,
+            due_count(now).label("due_offers"),
+            _offers(now).label("offers_pending"),
+            _offers(now, now + timedelta(hours=24)).label("offers_expiring"),
         )
         .join(Centre, Centre.id == Cohort.centre_id)
         .join(Programme, Programme.id == Cohort.programme_id)

@@ -114,6 +114,8 @@ class CohortRow:
     seats_taken: int
     seats_available: int
     waitlist_length: int
+    offers_pending: int = 0
+    offers_expiring: int = 0
 
 
 @dataclass
@@ -232,6 +234,7 @@ async def _cohort_panel(
         first=today,
         last=end,
         centre_ids=None if actor.role is Role.admin else actor.centre_ids,
+        now=utcnow(),
     )
     centres: dict[str, CentreCohorts] = {}
     for row in rows:
@@ -246,9 +249,12 @@ async def _cohort_panel(
                 track=row.track,
                 start_date=row.start_date,
                 capacity=row.capacity,
-                seats_taken=row.seats_taken,
-                seats_available=max(row.capacity - row.seats_taken, 0),
+                # Offers expired by now hold no seat, materialised or not.
+                seats_taken=row.seats_taken - row.due_offers,
+                seats_available=max(row.capacity - row.seats_taken + row.due_offers, 0),
                 waitlist_length=row.waitlist_length,
+                offers_pending=row.offers_pending,
+                offers_expiring=row.offers_expiring,
             )
         )
     return list(centres.values())

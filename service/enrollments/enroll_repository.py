@@ -16,6 +16,7 @@ from sqlalchemy import (
     case,
     insert,
     null,
+    or_,
     select,
     true,
     update,
@@ -27,10 +28,12 @@ from service.core.db import execute_standalone
 from service.core.sql import AnyRow, AnySelect
 from service.models import Applicant, Cohort, Enrollment, EnrollmentEvent
 from service.models.enums import LIVE_STATUSES, CohortStatus, EnrollmentStatus
-from service.seats.repository import seat_free
+from service.seats.repository import claim_decidable, seat_free
 
 WAITLISTED = EnrollmentStatus.waitlisted.value
 ENROLLED = EnrollmentStatus.enrolled.value
+OFFERED = EnrollmentStatus.offered.value
+NOW = bindparam("p_now", type_=Enrollment.offer_expires_at.type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,9 @@ class CohortSnapshot:
     min_age: int
     max_age: int
     live_enrollment_id: str | None
+    # The applicant's offer in the cohort that is expired at now but not yet
+    # materialised: it must be before a new enrollment of theirs is inserted.
+    due_offer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class EnrollSnapshot:
 
 def _snapshot_statement() -> AnySelect:
     live = aliased(Enrollment)
+    due = aliased(Enrollment)
     return (
         select(
             Applicant.id.label("applicant_id"),
@@ -70,6 +77,7 @@ def _snapshot_statement() -> AnySelect:
             Cohort.min_age,
             Cohort.max_age,
             live.id.label("live_enrollment_id"),
+            due.id.label("due_offer_id"),
         )
         .select_from(Applicant)
         .outerjoin(Cohort, Cohort.id == bindparam("p_cohort_id"))
@@ -79,6 +87,17 @@ def _snapshot_statement() -> AnySelect:
                 live.cohort_id == Cohort.id,
                 live.applicant_id == Applicant.id,
                 live.status.in_(LIVE_STATUSES),
+                # An offer expired at now is no longer live, whatever is stored.
+                or_(live.status != OFFERED, live.offer_expires_at > NOW),
+            ),
+        )
+        .outerjoin(
+            due,
+            and_(
+                due.cohort_id == Cohort.id,
+                due.applicant_id == Applicant.id,
+                due.status == OFFERED,
+                due.offer_expires_at <= NOW,
             ),
         )
         .where(Applicant.id == bindparam("p_applicant_id"))
@@ -99,6 +118,7 @@ def _enroll_statement() -> AnySelect:
             Cohort.start_date == bindparam("p_start_date"),
             Cohort.min_age == bindparam("p_min_age"),
             Cohort.max_age == bindparam("p_max_age"),
+            claim_decidable(NOW),
         )
         .values(
             queue_seq=Cohort.queue_seq + 1,
@@ -168,11 +188,11 @@ _ENROLL = _enroll_statement()
 
 
 async def snapshot(
-    session: AsyncSession, cohort_id: str, applicant_id: str
+    session: AsyncSession, cohort_id: str, applicant_id: str, now: datetime
 ) -> EnrollSnapshot | None:
     """One read: the applicant, the cohort's rules and any live enrollment of the one in
     the other. None when there is no such applicant."""
-    params = {"p_cohort_id": cohort_id, "p_applicant_id": applicant_id}
+    params = {"p_cohort_id": cohort_id, "p_applicant_id": applicant_id, "p_now": now}
     row = (await execute_standalone(session, _SNAPSHOT, params)).first()
     if row is None:
         return None
@@ -186,6 +206,7 @@ async def snapshot(
             min_age=row.min_age,
             max_age=row.max_age,
             live_enrollment_id=row.live_enrollment_id,
+            due_offer_id=row.due_offer_id,
         )
     return EnrollSnapshot(row.applicant_id, row.date_of_birth, row.created_by_key_id, cohort)
 
@@ -208,8 +229,9 @@ async def enroll_in_one_statement(
     work commits after the response is built. That hold is what bounds a hot
     cohort's rate.
     The UPDATE matches only while the cohort still has the rules the caller
-    checked (open, same centre, start date and age limits); None when it has
-    changed meanwhile, and the caller decides again under the lock.
+    checked (open, same centre, start date and age limits) and its counters
+    decide the claim (``claim_decidable``: no due offer matters); None
+    otherwise, and the caller decides again under the lock.
     """
     params = {
         "p_cohort_id": cohort.id,
@@ -222,6 +244,7 @@ async def enroll_in_one_statement(
         "p_key_id": key_id,
         "p_actor_name": actor_name,
         "p_at": at,
+        "p_now": at,
     }
     return (await execute_standalone(session, _ENROLL, params)).first()
 

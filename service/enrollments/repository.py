@@ -7,14 +7,18 @@ whole page in one statement. The enrollment hot path is ``enroll_repository``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.auth import Actor
 from service.core.scope import enrollments_visible_to
 from service.core.sql import AnyRow, AnySelect
 from service.models import Applicant, Certificate, Cohort, Enrollment, EnrollmentEvent
+from service.models.base import utcnow
+from service.models.enums import EnrollmentStatus
+from service.seats.repository import offer_due
 
 
 def _visible(stmt: AnySelect, actor: Actor) -> AnySelect:
@@ -75,6 +79,7 @@ def visible_rows(
     cohort_id: str | None = None,
     applicant_id: str | None = None,
     status: str | None = None,
+    now: datetime | None = None,
 ) -> AnySelect:
     """The enrollments ``actor`` may see, of one cohort or applicant, optionally of one status."""
     stmt = _visible(read_rows(), actor)
@@ -83,8 +88,18 @@ def visible_rows(
     if applicant_id is not None:
         stmt = stmt.where(Enrollment.applicant_id == applicant_id)
     if status is not None:
-        stmt = stmt.where(Enrollment.status == status)
+        stmt = stmt.where(status_is(status, now or utcnow()))
     return stmt
+
+
+def status_is(status: str, now: datetime) -> ColumnElement[bool]:
+    """Enrollments whose status reads as ``status`` at ``now``: an offer due at ``now``
+    reads as ``expired``, not ``offered`` (the expiry rule)."""
+    if status == EnrollmentStatus.offered:
+        return and_(Enrollment.status == status, Enrollment.offer_expires_at > now)
+    if status == EnrollmentStatus.expired:
+        return or_(Enrollment.status == status, offer_due(now))
+    return Enrollment.status == status
 
 
 async def cohort_centre(session: AsyncSession, cohort_id: str) -> str | None:

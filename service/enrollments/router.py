@@ -9,7 +9,7 @@ from service.core.idempotency import IdempotencyDep
 from service.core.pagination import Page, PageDep
 from service.core.ratelimit import rate_limit
 from service.core.routing import CheckedRoute
-from service.enrollments import service
+from service.enrollments import offers, service
 from service.enrollments.schemas import EnrollmentCreate, EnrollmentRead, EventList, ReasonBody
 from service.models.enums import EnrollmentStatus
 
@@ -106,3 +106,37 @@ async def drop(
     """Drop an enrolled enrollment (staff of the centre, admin); the waitlist moves up."""
     reason = body.reason if body else None
     return await service.drop(session, actor, enrollment_id, reason=reason)
+
+
+@router.post("/enrollments/{enrollment_id}/accept", responses=problem_responses(401, 403, 404, 409))
+async def accept(enrollment_id: str, session: SessionDep, actor: RegistrarActor) -> EnrollmentRead:
+    """Accept a seat offer before it expires: offered → enrolled."""
+    return await offers.accept(session, actor, enrollment_id)
+
+
+@router.post(
+    "/enrollments/{enrollment_id}/decline", responses=problem_responses(401, 403, 404, 409, 422)
+)
+async def decline(
+    enrollment_id: str,
+    session: SessionDep,
+    actor: RegistrarActor,
+    body: OptionalReason = None,
+) -> EnrollmentRead:
+    """Decline a seat offer: offered → declined; the seat is offered to the next in line."""
+    reason = body.reason if body else None
+    return await offers.decline(session, actor, enrollment_id, reason=reason)
+
+
+@router.post(
+    "/enrollments/{enrollment_id}/no-show", responses=problem_responses(401, 403, 404, 409, 422)
+)
+async def no_show(
+    enrollment_id: str,
+    session: SessionDep,
+    actor: StaffActor,
+    body: OptionalReason = None,
+) -> EnrollmentRead:
+    """Mark an enrolled applicant a no-show (staff of the centre, admin); the seat frees."""
+    reason = body.reason if body else None
+    return await offers.no_show(session, actor, enrollment_id, reason=reason)

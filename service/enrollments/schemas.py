@@ -20,6 +20,9 @@ class EnrollmentRead(BaseModel):
     score: float | None = None
     attendance: float | None = None
     completed_at: datetime | None = None
+    # Set when a seat is offered (offer-mode cohorts): the offer is expired from this
+    # instant on (inclusive). Kept afterwards as the record of the offer's window.
+    offer_expires_at: datetime | None = None
     # Set when status is completed (and the certificate not revoked or revoked: see certificate).
     certificate_code: str | None = None
     created_at: datetime
@@ -35,7 +38,8 @@ class EnrollmentCreate(BaseModel):
 
 
 class ReasonBody(BaseModel):
-    """Optional body of /withdraw and /drop; the reason is kept on the event."""
+    """Optional body of /withdraw, /drop, /decline and /no-show; the reason is kept on
+    the event."""
 
     model_config = ConfigDict(extra="forbid")
 

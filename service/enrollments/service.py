@@ -1,4 +1,4 @@
-"""Enrollment rules: enrol, withdraw, drop, and reads.
+"""Enrollment rules: enrol, withdraw, drop, and reads (offers: ``enrollments.offers``).
 
 Seats and the waitlist belong to ``service.seats``: every state change here
 locks the cohort there first (``seats.claim`` / ``seats.lock_of``), re-reads what
@@ -9,7 +9,7 @@ all in the caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +29,7 @@ from service.models import Enrollment
 from service.models.base import new_id, utcnow
 from service.models.enums import CohortStatus, EnrollmentStatus
 from service.seats import service as seats
-from service.seats.events import record_event
+from service.seats.events import SYSTEM_ACTOR, record_event
 from service.seats.repository import LockedCohort
 
 E = EnrollmentStatus
@@ -43,21 +43,28 @@ class CohortNotOpen(Conflict):
     title, slug = "Cohort not open", "cohort-not-open"
 
 
+class CohortNotActive(Conflict):
+    title, slug = "Cohort not open or in progress", "cohort-not-active"
+
+
 def enrollment_not_found() -> NotFound:
     return NotFound(msg("enrollment.not_found", "No enrollment with this id."))
 
 
-def _to_read(row: AnyRow, positions: dict[str, int]) -> EnrollmentRead:
+def _to_read(row: AnyRow, positions: dict[str, int], now: datetime) -> EnrollmentRead:
     read = EnrollmentRead.model_validate(row.Enrollment)
+    read.status = E(seats.status_at(row.Enrollment, now))
     read.waitlist_position = positions.get(row.Enrollment.id)
     read.certificate_code = row.certificate_code
     return read
 
 
 async def _to_reads(session: AsyncSession, rows: Sequence[AnyRow]) -> list[EnrollmentRead]:
-    """Rows as ``EnrollmentRead``, with the waitlist positions of the whole page at once."""
+    """Rows as ``EnrollmentRead``, with the waitlist positions of the whole page at once;
+    an offer due now reads as expired."""
     positions = await seats.waitlist_positions(session, [r.Enrollment for r in rows])
-    return [_to_read(r, positions) for r in rows]
+    now = utcnow()
+    return [_to_read(r, positions, now) for r in rows]
 
 
 async def read(session: AsyncSession, enrollment_id: str) -> EnrollmentRead:
@@ -72,7 +79,8 @@ async def enroll(
 ) -> EnrollmentRead:
     """Enrol while seats remain, else join the end of the waitlist."""
     # One unlocked read to refuse early; the unique index catches a racing twin.
-    found = await enroll_repository.snapshot(session, cohort_id, applicant_id)
+    now = utcnow()
+    found = await enroll_repository.snapshot(session, cohort_id, applicant_id, now)
     if found is None or not await may_read(
         session, actor, found.applicant_id, found.created_by_key_id
     ):
@@ -84,13 +92,15 @@ async def enroll(
         seats.check_centre(actor, found.cohort.centre_id)
         raise _already_enrolled(found.cohort.live_enrollment_id)
     _check_takes(actor, found.cohort, found.date_of_birth)
-    if session.get_bind().dialect.name == "postgresql":
+    # The applicant's own expired offer is materialised (under the lock) before a new one.
+    expire_first = found.cohort.due_offer_id is not None
+    if session.get_bind().dialect.name == "postgresql" and not expire_first:
         done = await _enroll_in_one_statement(session, actor, found, found.cohort)
         if done is not None:
             return done
 
     # Decide under the cohort's lock: SQLite, or the cohort changed since the read.
-    cohort = await seats.claim(session, cohort_id)
+    cohort = await seats.claim(session, cohort_id, now=now, expire_first=expire_first)
     if cohort is None:
         raise seats.cohort_not_found()
     _check_takes(actor, cohort, found.date_of_birth)
@@ -179,7 +189,8 @@ def _already_enrolled(existing_id: str | None) -> AlreadyEnrolled:
     return AlreadyEnrolled(
         msg(
             "enrollment.already_live",
-            "The applicant already has a live (enrolled or waitlisted) enrollment in this cohort.",
+            "The applicant already has a live (enrolled, waitlisted or offered) enrollment "
+            "in this cohort.",
         ),
         extra={"existing_id": existing_id} if existing_id else None,
     )
@@ -209,9 +220,9 @@ def _check_age(born: date, cohort: LockedCohort | CohortSnapshot) -> None:
 async def withdraw(
     session: AsyncSession, actor: Actor, enrollment_id: str, *, reason: str | None = None
 ) -> EnrollmentRead:
-    """enrolled|waitlisted → withdrawn; a freed seat goes to the waitlist's head."""
-    return await _leave(
-        session, actor, enrollment_id, E.withdrawn, (E.enrolled, E.waitlisted), reason
+    """enrolled|waitlisted|offered → withdrawn; a freed seat goes to the waitlist's head."""
+    return await leave(
+        session, actor, enrollment_id, E.withdrawn, (E.enrolled, E.waitlisted, E.offered), reason
     )
 
 
@@ -219,10 +230,45 @@ async def drop(
     session: AsyncSession, actor: Actor, enrollment_id: str, *, reason: str | None = None
 ) -> EnrollmentRead:
     """enrolled → dropped (staff, admin); the freed seat goes to the waitlist's head."""
-    return await _leave(session, actor, enrollment_id, E.dropped, (E.enrolled,), reason)
+    return await leave(session, actor, enrollment_id, E.dropped, (E.enrolled,), reason)
 
 
-async def _leave(
+def _cannot_leave(to: EnrollmentStatus, status: str, allowed: str) -> str:
+    if to is E.withdrawn:
+        return msg(
+            "enrollment.cannot_withdraw",
+            "An enrollment that is {status} cannot be withdrawn; it must be {allowed}.",
+            status=status,
+            allowed=allowed,
+        )
+    if to is E.no_show:
+        return msg(
+            "enrollment.cannot_no_show",
+            "An enrollment that is {status} cannot be marked a no-show; it must be {allowed}.",
+            status=status,
+            allowed=allowed,
+        )
+    return msg(
+        "enrollment.cannot_drop",
+        "An enrollment that is {status} cannot be dropped; it must be {allowed}.",
+        status=status,
+        allowed=allowed,
+    )
+
+
+async def locked_enrollment(
+    session: AsyncSession, actor: Actor, enrollment_id: str
+) -> tuple[LockedCohort, Enrollment]:
+    """The visible enrollment (404 otherwise), re-read under its cohort's lock, which
+    has materialised the cohort's due offers."""
+    found = await repository.visible_enrollment(session, actor, enrollment_id)
+    if found is None:
+        raise enrollment_not_found()
+    cohort = await seats.lock_of(session, found)
+    return cohort, await repository.reload(session, enrollment_id)
+
+
+async def leave(
     session: AsyncSession,
     actor: Actor,
     enrollment_id: str,
@@ -230,29 +276,23 @@ async def _leave(
     allowed_from: tuple[EnrollmentStatus, ...],
     reason: str | None,
 ) -> EnrollmentRead:
-    found = await repository.visible_enrollment(session, actor, enrollment_id)
-    if found is None:
-        raise enrollment_not_found()
-    cohort = await seats.lock_of(session, found)
-    enrollment = await repository.reload(session, enrollment_id)
-    if enrollment.status not in allowed_from:
-        allowed = either([s.value for s in allowed_from])
-        status = enrollment.status
-        if to is E.withdrawn:
-            text = msg(
-                "enrollment.cannot_withdraw",
-                "An enrollment that is {status} cannot be withdrawn; it must be {allowed}.",
-                status=status,
-                allowed=allowed,
-            )
-        else:
-            text = msg(
-                "enrollment.cannot_drop",
-                "An enrollment that is {status} cannot be dropped; it must be {allowed}.",
-                status=status,
-                allowed=allowed,
-            )
-        raise InvalidTransition(text, current_status=status)
+    """A live enrollment leaves for ``to`` (409 from any status but ``allowed_from``)."""
+    cohort, enrollment = await locked_enrollment(session, actor, enrollment_id)
+    current = seats.status_at(enrollment, utcnow())
+    if current not in allowed_from:
+        raise InvalidTransition(
+            _cannot_leave(to, current, either([s.value for s in allowed_from])),
+            current_status=current,
+        )
+    if to is E.no_show and cohort.status not in seats.ACTIVE_COHORT:
+        raise CohortNotActive(
+            msg(
+                "cohort.not_active_no_show",
+                "The cohort is {status}; no-shows are marked while it is open or in progress.",
+                status=cohort.status,
+            ),
+            extra={"cohort_status": cohort.status},
+        )
     await seats.leave(session, cohort, enrollment, to, actor=actor.name, reason=reason)
     return await read(session, enrollment_id)
 
@@ -268,22 +308,26 @@ async def get(session: AsyncSession, actor: Actor, enrollment_id: str) -> Enroll
 
 
 async def events(session: AsyncSession, actor: Actor, enrollment_id: str) -> EventList:
-    if await repository.visible_enrollment(session, actor, enrollment_id) is None:
+    """The audit trail; an offer due now but not yet materialised ends with the expiry
+    it will be recorded as (at ``offer_expires_at``, actor ``system``)."""
+    enrollment = await repository.visible_enrollment(session, actor, enrollment_id)
+    if enrollment is None:
         raise enrollment_not_found()
-    return EventList(
-        items=[
-            EventRead.model_validate(
-                {
-                    "from": e.from_status,
-                    "to": e.to_status,
-                    "actor": e.actor,
-                    "at": e.at,
-                    "reason": e.reason,
-                }
-            )
-            for e in await repository.events(session, enrollment_id)
-        ]
-    )
+    items = [
+        {"from": e.from_status, "to": e.to_status, "actor": e.actor, "at": e.at, "reason": e.reason}
+        for e in await repository.events(session, enrollment_id)
+    ]
+    if seats.status_at(enrollment, utcnow()) != enrollment.status:
+        items.append(
+            {
+                "from": E.offered.value,
+                "to": E.expired.value,
+                "actor": SYSTEM_ACTOR,
+                "at": enrollment.offer_expires_at,
+                "reason": seats.EXPIRED_REASON,
+            }
+        )
+    return EventList(items=[EventRead.model_validate(item) for item in items])
 
 
 async def list_for_cohort(

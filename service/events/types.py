@@ -11,16 +11,13 @@ from service.core.i18n import msg
 from service.models import Event
 from service.models.enums import EnrollmentStatus, values
 
-# Statuses the contract's later sections add (offers, no-shows).
-LATER_ENROLLMENT_STATUSES = ("offered", "declined", "expired", "no_show")
-
 EVENT_TYPES: frozenset[str] = frozenset(
     [
         "applicant.registered",
         "applicant.updated",
         "applicant.linked",
         "applicant.identity_corrected",
-        *(f"enrollment.{s}" for s in (*values(EnrollmentStatus), *LATER_ENROLLMENT_STATUSES)),
+        *(f"enrollment.{s}" for s in values(EnrollmentStatus)),
         "certificate.issued",
         "certificate.revoked",
         "cohort.created",

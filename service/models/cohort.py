@@ -4,15 +4,17 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, IdMixin, StrEnumType, TimestampMixin, enum_check
-from service.models.enums import CohortMode, CohortStatus, values
+from service.models.enums import CohortMode, CohortStatus, WaitlistMode, values
 
 
 class Cohort(IdMixin, TimestampMixin, Base):
     """A batch of one track at one centre, with dates and a seat capacity.
 
     ``seats_taken`` and ``waitlist_length`` are counters kept in the same
-    transaction as the enrollment rows they count; ``queue_seq`` hands out the
-    FIFO order of requests (``Enrollment.queue_no``).
+    transaction as the enrollment rows they count (``seats_taken`` includes the
+    ``offers_pending``); ``queue_seq`` hands out the FIFO order of requests
+    (``Enrollment.queue_no``). Offers past their expiry still count until they
+    are materialised; every read subtracts them (``service.seats.offers``).
     """
 
     __tablename__ = "cohorts"
@@ -28,6 +30,9 @@ class Cohort(IdMixin, TimestampMixin, Base):
         ),
         CheckConstraint(enum_check("mode", values(CohortMode)), name="mode"),
         CheckConstraint(enum_check("status", values(CohortStatus)), name="status"),
+        CheckConstraint(enum_check("waitlist_mode", values(WaitlistMode)), name="waitlist_mode"),
+        CheckConstraint("offer_hours >= 1 AND offer_hours <= 168", name="offer_hours_range"),
+        CheckConstraint("offers_pending >= 0", name="offers_nonnegative"),
         Index(None, "programme_id", "status"),
         Index(None, "centre_id", "status"),
     )
@@ -51,4 +56,11 @@ class Cohort(IdMixin, TimestampMixin, Base):
     seats_taken: Mapped[int] = mapped_column(default=0)
     waitlist_length: Mapped[int] = mapped_column(default=0)
     queue_seq: Mapped[int] = mapped_column(default=0)
+    waitlist_mode: Mapped[WaitlistMode] = mapped_column(
+        StrEnumType(WaitlistMode, 8),
+        default=WaitlistMode.auto,
+        server_default=WaitlistMode.auto.value,
+    )
+    offer_hours: Mapped[int] = mapped_column(default=48, server_default="48")
+    offers_pending: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))

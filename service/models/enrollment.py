@@ -6,7 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from service.models.base import Base, IdMixin, StrEnumType, TimestampMixin, enum_check
 from service.models.enums import EnrollmentStatus, values
 
-_LIVE = text("status IN ('enrolled', 'waitlisted')")
+_LIVE = text("status IN ('enrolled', 'waitlisted', 'offered')")
+_OFFERED = text("status = 'offered'")
 
 
 class Enrollment(IdMixin, TimestampMixin, Base):
@@ -32,6 +33,20 @@ class Enrollment(IdMixin, TimestampMixin, Base):
         # FIFO waitlist and per-status listings of a cohort.
         Index(None, "cohort_id", "status", "queue_no"),
         Index(None, "applicant_id"),
+        # Pending offers by expiry: the sweep (all cohorts) and one cohort's due offers.
+        Index(
+            "ix_enrollments_offer_expiry",
+            "offer_expires_at",
+            postgresql_where=_OFFERED,
+            sqlite_where=_OFFERED,
+        ),
+        Index(
+            "ix_enrollments_cohort_offer_expiry",
+            "cohort_id",
+            "offer_expires_at",
+            postgresql_where=_OFFERED,
+            sqlite_where=_OFFERED,
+        ),
     )
 
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"))
@@ -42,5 +57,7 @@ class Enrollment(IdMixin, TimestampMixin, Base):
     score: Mapped[float | None]
     attendance: Mapped[float | None]
     completed_at: Mapped[datetime | None]
+    # While offered: the instant the offer expires (it is expired from then on).
+    offer_expires_at: Mapped[datetime | None]
     completed_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
     created_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))

@@ -57,13 +57,36 @@ class EnrollmentStatus(StrEnum):
     completed = "completed"
     failed = "failed"
     cancelled = "cancelled"
+    # Waitlist offers (cohorts in ``offer`` mode) and no-shows.
+    offered = "offered"
+    declined = "declined"
+    expired = "expired"
+    no_show = "no_show"
 
 
+class WaitlistMode(StrEnum):
+    """What a freed seat becomes: the waitlist's head ``enrolled`` at once (``auto``),
+    or ``offered`` for ``offer_hours`` (``offer``)."""
+
+    auto = "auto"
+    offer = "offer"
+
+
+# One live enrollment per applicant and cohort (the unique index in models/enrollment.py).
 LIVE_STATUSES: tuple[EnrollmentStatus, ...] = (
     EnrollmentStatus.enrolled,
     EnrollmentStatus.waitlisted,
+    EnrollmentStatus.offered,
 )
+# Counted in a cohort's seats_taken: an offer holds its seat until it is answered or expires.
 SEAT_HOLDING_STATUSES: tuple[EnrollmentStatus, ...] = (
+    EnrollmentStatus.enrolled,
+    EnrollmentStatus.offered,
+    EnrollmentStatus.completed,
+    EnrollmentStatus.failed,
+)
+# The reports' ``enrollments`` metric (contract, Reports): an open offer is not yet one.
+REPORTED_ENROLLMENT_STATUSES: tuple[EnrollmentStatus, ...] = (
     EnrollmentStatus.enrolled,
     EnrollmentStatus.completed,
     EnrollmentStatus.failed,

@@ -63,6 +63,10 @@ def progress_command(
         "failed",
         "dropped",
         "withdrawn",
+        "offered",
+        "declined",
+        "expired",
+        "no_show",
     )
     programmes.add_column("programme")
     for column in columns:

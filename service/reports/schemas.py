@@ -45,6 +45,10 @@ class ProgrammeProgress(BaseModel):
     dropped: int
     withdrawn: int
     cancelled: int
+    offered: int = Field(description="Seat offers pending (not yet answered or expired)")
+    declined: int
+    expired: int = Field(description="Offers that expired, materialised or not")
+    no_show: int
 
 
 class Progress(BaseModel):

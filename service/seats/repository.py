@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.sql import AnyRow
@@ -29,6 +29,7 @@ from service.models import Cohort, Enrollment
 from service.models.enums import SEAT_HOLDING_STATUSES, CohortStatus, EnrollmentStatus
 
 WAITLISTED = EnrollmentStatus.waitlisted.value
+OFFERED = EnrollmentStatus.offered.value
 
 
 @dataclass(slots=True)
@@ -45,6 +46,9 @@ class LockedCohort:
     start_date: date
     min_age: int
     max_age: int
+    waitlist_mode: str
+    offer_hours: int
+    offers_pending: int
 
 
 LOCKED_COLUMNS = (
@@ -58,6 +62,9 @@ LOCKED_COLUMNS = (
     Cohort.start_date,
     Cohort.min_age,
     Cohort.max_age,
+    Cohort.waitlist_mode,
+    Cohort.offer_hours,
+    Cohort.offers_pending,
 )
 
 
@@ -69,6 +76,32 @@ def seat_free() -> ColumnElement[bool]:
     """The claim rule, in SQL: a new request takes a seat while seats remain and nobody
     waits; otherwise it joins the end of the waitlist. (Every claim statement uses it.)"""
     return and_(Cohort.seats_taken < Cohort.capacity, Cohort.waitlist_length == 0)
+
+
+def offer_due(now: Any) -> ColumnElement[bool]:
+    """An offer that is expired at ``now`` but still stored as ``offered``
+    (the expiry rule: expired from the instant ``offer_expires_at``, inclusive)."""
+    return and_(Enrollment.status == OFFERED, Enrollment.offer_expires_at <= now)
+
+
+def claim_decidable(now: Any) -> ColumnElement[bool]:
+    """A claim may be decided on the cohort's stored counters: somebody waits (a new
+    request joins the end of the line whatever expired), or no offer is due (no
+    expired offer still counts as a held seat). Otherwise the due offers are
+    materialised first, under the lock (``service.claim``)."""
+    due = exists().where(Enrollment.cohort_id == Cohort.id, offer_due(now))
+    return or_(Cohort.waitlist_length > 0, ~due)
+
+
+def due_count(now: Any) -> Any:
+    """Correlated count of a cohort's due offers (read-time expiry of the counters)."""
+    return (
+        select(func.count())
+        .select_from(Enrollment)
+        .where(Enrollment.cohort_id == Cohort.id, offer_due(now))
+        .correlate(Cohort)
+        .scalar_subquery()
+    )
 
 
 # --- locks -------------------------------------------------------------------------
@@ -99,21 +132,35 @@ async def lock_for_share(session: AsyncSession, cohort_id: str) -> Cohort | None
     )
 
 
-async def claim_place(session: AsyncSession, cohort_id: str) -> LockedCohort | None:
+async def try_lock(session: AsyncSession, cohort_id: str) -> LockedCohort | None:
+    """Lock the cohort unless another transaction holds it (PostgreSQL ``SKIP LOCKED``:
+    the sweep never waits behind a request); None when locked elsewhere."""
+    if session.get_bind().dialect.name != "postgresql":
+        return await lock_for_update(session, cohort_id)
+    row = (
+        await session.execute(
+            select(*LOCKED_COLUMNS).where(Cohort.id == cohort_id).with_for_update(skip_locked=True)
+        )
+    ).first()
+    return None if row is None else _locked(row)
+
+
+async def claim_place(session: AsyncSession, cohort_id: str, now: datetime) -> LockedCohort | None:
     """Lock the cohort and take the next place in one statement.
 
     Hands out the next ``queue_seq`` and, when the cohort is open, counts the
     new request as a seat (``seat_free``) or as the last place on the waitlist.
     The caller reads the decision back: the request is waitlisted exactly when
     the returned ``waitlist_length`` is above zero. When the caller then refuses
-    the request, its rollback undoes all of it.
+    the request, its rollback undoes all of it. None when there is no such
+    cohort, or when due offers must be materialised first (``claim_decidable``).
     """
     is_open = Cohort.status == CohortStatus.open.value
     free = seat_free()
     row = (
         await session.execute(
             update(Cohort)
-            .where(Cohort.id == cohort_id)
+            .where(Cohort.id == cohort_id, claim_decidable(now))
             .values(
                 queue_seq=Cohort.queue_seq + 1,
                 seats_taken=Cohort.seats_taken + case((and_(is_open, free), 1), else_=0),
@@ -134,7 +181,11 @@ async def save_counters(session: AsyncSession, cohort: LockedCohort) -> None:
     await session.execute(
         update(Cohort)
         .where(Cohort.id == cohort.id)
-        .values(seats_taken=cohort.seats_taken, waitlist_length=cohort.waitlist_length)
+        .values(
+            seats_taken=cohort.seats_taken,
+            waitlist_length=cohort.waitlist_length,
+            offers_pending=cohort.offers_pending,
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -158,12 +209,14 @@ async def recount(session: AsyncSession, cohort: LockedCohort) -> None:
             .values(
                 seats_taken=count(*SEAT_HOLDING_STATUSES),
                 waitlist_length=count(EnrollmentStatus.waitlisted),
+                offers_pending=count(EnrollmentStatus.offered),
             )
-            .returning(Cohort.seats_taken, Cohort.waitlist_length)
+            .returning(Cohort.seats_taken, Cohort.waitlist_length, Cohort.offers_pending)
             .execution_options(synchronize_session=False)
         )
     ).one()
     cohort.seats_taken, cohort.waitlist_length = row.seats_taken, row.waitlist_length
+    cohort.offers_pending = row.offers_pending
 
 
 # --- the queue ---------------------------------------------------------------------
@@ -180,6 +233,32 @@ async def waitlist_head(session: AsyncSession, cohort_id: str, count: int) -> Se
             .execution_options(populate_existing=True)
         )
     ).all()
+
+
+async def due_offers(
+    session: AsyncSession, cohort_id: str, now: datetime, limit: int
+) -> Sequence[Enrollment]:
+    """Up to ``limit`` of the cohort's offers expired at ``now``, earliest expiry first."""
+    return (
+        await session.scalars(
+            select(Enrollment)
+            .where(Enrollment.cohort_id == cohort_id, offer_due(now))
+            .order_by(Enrollment.offer_expires_at, Enrollment.queue_no)
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+
+
+async def cohorts_with_due_offers(session: AsyncSession, now: datetime, limit: int) -> list[str]:
+    """Cohorts holding offers expired at ``now``, earliest expiry first (one index range)."""
+    rows = await session.scalars(
+        select(Enrollment.cohort_id)
+        .where(offer_due(now))
+        .order_by(Enrollment.offer_expires_at)
+        .limit(limit)
+    )
+    return list(dict.fromkeys(rows))
 
 
 async def in_statuses(

@@ -4,10 +4,17 @@
   seats remain and nobody waits, else the end of the waitlist (request order,
   ``queue_no``).
 - Seats are held by ``SEAT_HOLDING_STATUSES``; the waitlist is ``waitlisted``.
-- When a seat frees (``leave``, a capacity raise), ``fill_free_seats`` gives it
-  to the waitlist's head, FIFO, in the same transaction.
-- A cohort that completes cancels whoever still waits; one that is cancelled
-  cancels every live enrollment (``close``).
+- When a seat frees (``leave``, a capacity raise, an offer expiring),
+  ``fill_free_seats`` gives it to the waitlist's head, FIFO, in the same
+  transaction: ``enrolled`` at once (``auto`` mode) or ``offered`` until
+  ``offer_expires_at`` = now + ``offer_hours`` (``offer`` mode; the offer holds
+  the seat).
+- An offer is expired from the instant ``offer_expires_at`` (``rules.is_due``),
+  whatever is stored: reads subtract due offers, and every lock that needs the
+  cohort's seats materialises them first (``expire_due``, bounded), as does the
+  scheduler's sweep (``seats.sweep``) for cohorts nobody touches.
+- A cohort that completes cancels whoever still waits or holds an offer; one
+  that is cancelled cancels every live enrollment (``close``).
 
 Every function takes a cohort locked by ``lock`` / ``claim`` in the caller's
 transaction, updates its counters in memory and writes them back, and records
@@ -19,6 +26,7 @@ becomes, ``repository.seat_free`` what a claim takes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,19 +34,27 @@ from service.core.auth import Actor
 from service.core.errors import Conflict, Forbidden, NotFound
 from service.core.i18n import msg
 from service.models import Cohort, Enrollment
+from service.models.base import utcnow
 from service.models.enums import (
     LIVE_STATUSES,
     SEAT_HOLDING_STATUSES,
     CohortStatus,
     EnrollmentStatus,
+    WaitlistMode,
 )
 from service.seats import repository
-from service.seats.events import record_event
+from service.seats.events import SYSTEM_ACTOR, record_event
 from service.seats.repository import LockedCohort
 
 E = EnrollmentStatus
 PROMOTED_REASON = "promoted from waitlist"
+OFFERED_REASON = "seat offered from waitlist"
+EXPIRED_REASON = "offer expired"
 ACTIVE_COHORT = (CohortStatus.open.value, CohortStatus.in_progress.value)
+# Due offers one transaction materialises at most (requests and the sweep alike): each
+# costs two row updates and two audit rows with their triggers, so 200 keeps a
+# cohort's lock to a fraction of a second.
+EXPIRY_BATCH = 200
 
 
 class CapacityBelowSeats(Conflict):
@@ -60,19 +76,36 @@ def check_centre(actor: Actor, centre_id: str) -> None:
 # --- locks -------------------------------------------------------------------------
 
 
-async def lock(session: AsyncSession, actor: Actor, cohort_id: str) -> LockedCohort:
-    """Lock the cohort for a change of its seats or status: 404 unknown, 403 out of scope."""
+async def lock(
+    session: AsyncSession,
+    actor: Actor,
+    cohort_id: str,
+    *,
+    now: datetime | None = None,
+    materialise: bool = True,
+) -> LockedCohort:
+    """Lock the cohort for a change of its seats or status: 404 unknown, 403 out of scope.
+
+    Offers due at ``now`` are materialised first (one bounded batch) unless
+    ``materialise`` is false (a cohort about to close materialises them itself).
+    """
     cohort = await repository.lock_for_update(session, cohort_id)
     if cohort is None:
         raise cohort_not_found()
     check_centre(actor, cohort.centre_id)
+    if materialise:
+        await expire_due(session, cohort, now or utcnow())
     return cohort
 
 
-async def lock_of(session: AsyncSession, enrollment: Enrollment) -> LockedCohort:
-    """Lock the cohort of an enrollment already found (cohorts are never deleted)."""
+async def lock_of(
+    session: AsyncSession, enrollment: Enrollment, *, now: datetime | None = None
+) -> LockedCohort:
+    """Lock the cohort of an enrollment already found (cohorts are never deleted), and
+    materialise its due offers (one bounded batch)."""
     cohort = await repository.lock_for_update(session, enrollment.cohort_id)
     assert cohort is not None  # noqa: S101 - cohorts are never deleted
+    await expire_due(session, cohort, now or utcnow())
     return cohort
 
 
@@ -81,10 +114,32 @@ async def share_lock(session: AsyncSession, cohort_id: str) -> Cohort | None:
     return await repository.lock_for_share(session, cohort_id)
 
 
-async def claim(session: AsyncSession, cohort_id: str) -> LockedCohort | None:
+async def claim(
+    session: AsyncSession,
+    cohort_id: str,
+    *,
+    now: datetime | None = None,
+    expire_first: bool = False,
+) -> LockedCohort | None:
     """Lock the cohort and claim the next place in line (see ``repository.claim_place``);
-    None when there is no such cohort."""
-    return await repository.claim_place(session, cohort_id)
+    None when there is no such cohort.
+
+    When nobody waits and an offer is due, its seat is free: the due offers are
+    materialised under the lock first (all of them; with nobody waiting no new
+    offer is made), then the place is claimed. ``expire_first``: the claimant's
+    own offer is due, so the cohort's due offers are materialised in any case
+    (its live row must become ``expired`` before the new one is inserted)."""
+    now = now or utcnow()
+    if not expire_first:
+        claimed = await repository.claim_place(session, cohort_id, now)
+        if claimed is not None:
+            return claimed
+    cohort = await repository.lock_for_update(session, cohort_id)
+    if cohort is None:
+        return None
+    while await expire_due(session, cohort, now):
+        pass
+    return await repository.claim_place(session, cohort_id, now)
 
 
 def claimed_status(cohort: LockedCohort) -> EnrollmentStatus:
@@ -115,8 +170,54 @@ async def leave(
         cohort.seats_taken -= 1
     elif before == E.waitlisted:
         cohort.waitlist_length -= 1
+    if before == E.offered:
+        cohort.offers_pending -= 1
     await fill_free_seats(session, cohort, actor=actor)
     await repository.save_counters(session, cohort)
+
+
+async def accept(
+    session: AsyncSession, cohort: LockedCohort, enrollment: Enrollment, *, actor: str
+) -> None:
+    """A current offer of the locked cohort is accepted: it keeps its seat, enrolled."""
+    enrollment.status = E.enrolled
+    record_event(
+        session,
+        enrollment,
+        from_status=E.offered.value,
+        to_status=E.enrolled.value,
+        actor=actor,
+        reason="offer accepted",
+    )
+    cohort.offers_pending -= 1
+    await repository.save_counters(session, cohort)
+
+
+async def expire_due(
+    session: AsyncSession, cohort: LockedCohort, now: datetime, *, limit: int = EXPIRY_BATCH
+) -> int:
+    """Materialise up to ``limit`` offers of the locked cohort that are expired at
+    ``now``: each becomes ``expired`` as of its ``offer_expires_at`` (actor
+    ``system``), and the freed seats go to the waitlist's head, whose offers'
+    windows start ``now``. Returns how many expired; 0 costs one indexed query."""
+    due = await repository.due_offers(session, cohort.id, now, limit)
+    for enrollment in due:
+        enrollment.status = E.expired
+        record_event(
+            session,
+            enrollment,
+            from_status=E.offered.value,
+            to_status=E.expired.value,
+            actor=SYSTEM_ACTOR,
+            reason=EXPIRED_REASON,
+            at=enrollment.offer_expires_at,
+        )
+    if due:
+        cohort.seats_taken -= len(due)
+        cohort.offers_pending -= len(due)
+        await fill_free_seats(session, cohort, actor=SYSTEM_ACTOR, now=now)
+        await repository.save_counters(session, cohort)
+    return len(due)
 
 
 def check_capacity(cohort: LockedCohort, capacity: int) -> None:
@@ -144,44 +245,68 @@ async def capacity_changed(
 
 
 async def fill_free_seats(
-    session: AsyncSession, cohort: LockedCohort, *, actor: str, reason: str = PROMOTED_REASON
+    session: AsyncSession, cohort: LockedCohort, *, actor: str, now: datetime | None = None
 ) -> int:
-    """Fill free seats of a locked open/in-progress cohort from the waitlist, FIFO.
+    """Fill free seats of a locked open/in-progress cohort from the waitlist, FIFO:
+    ``enrolled`` in ``auto`` mode, ``offered`` until now + ``offer_hours`` in
+    ``offer`` mode (the offer holds the seat).
 
     Updates ``cohort``'s counters in memory (the caller saves them); returns how
-    many were promoted.
+    many seats were given.
     """
     if cohort.status not in ACTIVE_COHORT:
         return 0
     free = min(cohort.capacity - cohort.seats_taken, cohort.waitlist_length)
     if free <= 0:
         return 0
-    promoted = await repository.waitlist_head(session, cohort.id, free)
-    for enrollment in promoted:
-        enrollment.status = E.enrolled
+    head = await repository.waitlist_head(session, cohort.id, free)
+    offering = cohort.waitlist_mode == WaitlistMode.offer
+    to, reason = (E.offered, OFFERED_REASON) if offering else (E.enrolled, PROMOTED_REASON)
+    at = now or utcnow()
+    expires = at + timedelta(hours=cohort.offer_hours)
+    for enrollment in head:
+        enrollment.status = to
+        if offering:
+            enrollment.offer_expires_at = expires
         record_event(
             session,
             enrollment,
             from_status=E.waitlisted.value,
-            to_status=E.enrolled.value,
+            to_status=to.value,
             actor=actor,
             reason=reason,
+            at=at,
         )
-    cohort.seats_taken += len(promoted)
-    cohort.waitlist_length -= len(promoted)
-    return len(promoted)
+    cohort.seats_taken += len(head)
+    cohort.waitlist_length -= len(head)
+    if offering:
+        cohort.offers_pending += len(head)
+    return len(head)
 
 
 # --- cohorts closing -----------------------------------------------------------------
 
 
 async def close(
-    session: AsyncSession, cohort: LockedCohort, status: CohortStatus, *, actor: str
+    session: AsyncSession,
+    cohort: LockedCohort,
+    status: CohortStatus,
+    *,
+    actor: str,
+    now: datetime | None = None,
 ) -> None:
-    """The locked cohort became ``status``: completed cancels whoever still waits,
-    cancelled cancels every live enrollment; the counters are recounted."""
+    """The locked cohort became ``status``: offers already expired are materialised as
+    expired (no new offers: the cohort is closed); then completed cancels whoever
+    still waits or holds an offer, cancelled every live enrollment; the counters
+    are recounted."""
+    now = now or utcnow()
+    if status in (CohortStatus.completed, CohortStatus.cancelled):
+        while await expire_due(session, cohort, now):
+            pass
     if status is CohortStatus.completed:
-        await cancel(session, cohort, (E.waitlisted,), actor=actor, reason="cohort completed")
+        await cancel(
+            session, cohort, (E.waitlisted, E.offered), actor=actor, reason="cohort completed"
+        )
     elif status is CohortStatus.cancelled:
         await cancel(session, cohort, LIVE_STATUSES, actor=actor, reason="cohort cancelled")
 
@@ -215,6 +340,19 @@ async def recount(session: AsyncSession, cohort: LockedCohort) -> None:
 
 
 # --- reads -------------------------------------------------------------------------
+
+
+def offer_due(offer_expires_at: datetime | None, now: datetime) -> bool:
+    """The expiry rule: an offer is expired from the instant ``offer_expires_at``
+    (inclusive), whether or not anything has materialised it yet."""
+    return offer_expires_at is not None and now >= offer_expires_at
+
+
+def status_at(enrollment: Enrollment, now: datetime) -> str:
+    """The status every read shows: a stored offer that is due reads as ``expired``."""
+    if enrollment.status == E.offered and offer_due(enrollment.offer_expires_at, now):
+        return E.expired.value
+    return enrollment.status
 
 
 async def waitlist_positions(

@@ -28,6 +28,7 @@ from bench.scenarios import (
     enroll,
     export,
     import_,
+    offers,
     outcomes,
     progress,
     register,
@@ -35,11 +36,12 @@ from bench.scenarios import (
 from tests.conftest import PG_URL
 
 BRIEF_NAMES = {"register", "enroll-hot", "enroll-spread", "progress", "export", "import"}
+BRIEF_NAMES |= {"churn", "offer-sweep"}
 
 
 def test_every_scenario_is_registered() -> None:
     assert set(SCENARIOS) >= BRIEF_NAMES
-    for module in (catalog, enroll, export, import_, progress, register):
+    for module in (catalog, enroll, export, import_, offers, progress, register):
         assert module.__doc__
     for title, runner in SCENARIOS.values():
         assert title

@@ -34,6 +34,9 @@ COHORT_KEYS = {
     "seats_taken",
     "seats_available",
     "waitlist_length",
+    "waitlist_mode",
+    "offer_hours",
+    "offers_pending",
     "created_at",
     "updated_at",
 }
@@ -66,6 +69,9 @@ async def test_admin_creates_cohort_with_defaults(
         "seats_taken": 0,
         "seats_available": 30,
         "waitlist_length": 0,
+        "waitlist_mode": "auto",
+        "offer_hours": 48,
+        "offers_pending": 0,
         "created_at": "x",
         "updated_at": "x",
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -136,6 +136,30 @@ async def test_staff_see_cohorts_of_their_centres(
     html = (await client.get("/dashboard")).text
     assert 'data-cohort="soon-lhr"' in html
     assert 'data-cohort="soon-isb"' not in html
+
+
+async def test_staff_see_offers_pending_and_expiring_soon(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    soon = date.today() + timedelta(5)
+    cohort = await make_cohort(
+        session, code="offers-isb", capacity=4, start_date=soon, waitlist_mode="offer"
+    )
+    now = datetime.now(UTC)
+    for hours in (2, 20, 40):  # pending; the first two expire within 24 h
+        await make_enrollment(
+            session, cohort, status="offered", offer_expires_at=now + timedelta(hours=hours)
+        )
+    # Expired a minute ago, not yet materialised: neither pending nor a held seat.
+    await make_enrollment(
+        session, cohort, status="offered", offer_expires_at=now - timedelta(minutes=1)
+    )
+    await sign_in(client, await make_key(session, "staff", centres=["isb-gitc"]))
+    html = (await client.get("/dashboard")).text
+    row = html.split('data-cohort="offers-isb"', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num offers-pending">3</td>' in row
+    assert '<td class="num offers-expiring">2</td>' in row
+    assert '<td class="num seats-available">1</td>' in row
 
 
 async def test_empty_database_renders(client: httpx.AsyncClient, session: AsyncSession) -> None:

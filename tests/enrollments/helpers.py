@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.enrollments.repository import status_counts
 from service.models import Cohort, Enrollment
-from service.models.enums import SEAT_HOLDING_STATUSES
+from service.models.enums import LIVE_STATUSES, SEAT_HOLDING_STATUSES
 from service.seats.service import waitlist_positions
 
 
@@ -22,7 +22,9 @@ async def enrollment_statuses(session: AsyncSession, ids: Sequence[str]) -> list
 
 
 async def assert_cohort_consistent(session: AsyncSession, cohort_id: str) -> None:
-    """seats_taken / waitlist_length match the rows, seats ≤ capacity, positions are 1..n."""
+    """seats_taken / waitlist_length / offers_pending match the rows, seats ≤ capacity,
+    positions are 1..n, one live enrollment per applicant, and no seat is left free
+    while someone waits in an open or in-progress cohort."""
     cohort = await session.get(Cohort, cohort_id, populate_existing=True)
     assert cohort is not None
     counts = await status_counts(session, cohort_id)
@@ -30,6 +32,9 @@ async def assert_cohort_consistent(session: AsyncSession, cohort_id: str) -> Non
     assert cohort.seats_taken == seats
     assert seats <= cohort.capacity
     assert cohort.waitlist_length == counts.get("waitlisted", 0)
+    assert cohort.offers_pending == counts.get("offered", 0)
+    if cohort.status in ("open", "in_progress") and cohort.waitlist_length:
+        assert cohort.seats_taken == cohort.capacity
     waiting = (
         await session.scalars(
             select(Enrollment)
@@ -43,7 +48,7 @@ async def assert_cohort_consistent(session: AsyncSession, cohort_id: str) -> Non
     assert positions == list(range(1, len(positions) + 1))
     live = await session.execute(
         select(Enrollment.applicant_id, func.count())
-        .where(Enrollment.cohort_id == cohort_id, Enrollment.status.in_(["enrolled", "waitlisted"]))
+        .where(Enrollment.cohort_id == cohort_id, Enrollment.status.in_(LIVE_STATUSES))
         .group_by(Enrollment.applicant_id)
         .having(func.count() > 1)
     )

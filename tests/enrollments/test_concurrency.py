@@ -3,7 +3,11 @@
 200 applicants are each sent twice (400 requests, bounded concurrency) at a cohort
 of 50 seats: exactly 50 enrolled, 150 waitlisted at positions 1..150 with no gaps,
 one success and one 409 per applicant. Then 10 enrolled withdraw at once: exactly
-the 10 longest-waiting are promoted and the waitlist closes up to 1..140.
+the 10 longest-waiting are promoted and the waitlist closes up to 1..140. Then the
+cohort switches to waitlist offers: 10 more withdraw at once and exactly the next 10
+in line are offered; then accepts and declines race on the same offers, mixed with
+more declines and withdraws: each offer is answered once, every freed seat is
+offered once, to the next in line, and seats held never pass capacity.
 """
 
 from __future__ import annotations
@@ -138,7 +142,7 @@ async def test_hot_cohort_never_oversold(fresh_database_url: str, tmp_path: Path
             withdrawn = await fire(
                 client, [(f"/api/v1/enrollments/{i}/withdraw", None) for i in leaving]
             )
-            assert [r.status_code for r in withdrawn] == [200] * 10, log.read_text()
+            assert [r.status_code for r in withdrawn] == [200] * 10, f"see {log}"
             assert {r.json()["status"] for r in withdrawn} == {"withdrawn"}
 
             enrolled = (
@@ -154,3 +158,46 @@ async def test_hot_cohort_never_oversold(fresh_database_url: str, tmp_path: Path
             cohort = (await client.get(f"/api/v1/cohorts/{cohort_id}")).json()
             assert (cohort["seats_taken"], cohort["waitlist_length"]) == (CAPACITY, 140)
             await check_consistent(url, cohort_id)
+
+            await offers_race(client, cohort_id, log)
+
+
+async def offers_race(client: httpx.AsyncClient, cohort_id: str, log: Path) -> None:
+    cohort_path = f"/api/v1/cohorts/{cohort_id}"
+    path = f"{cohort_path}/enrollments"
+    r = await client.patch(cohort_path, json={"waitlist_mode": "offer"})
+    assert r.status_code == 200, r.text
+
+    async def ids_of(status: str) -> list[str]:
+        items = (await client.get(path, params={"status": status, "limit": "500"})).json()
+        return [e["id"] for e in items["items"]]
+
+    waiting = (await client.get(path, params={"status": "waitlisted", "limit": "500"})).json()
+    line = [e["id"] for e in sorted(waiting["items"], key=lambda e: e["waitlist_position"])]
+    seated = await ids_of("enrolled")
+    withdrawn = await fire(
+        client, [(f"/api/v1/enrollments/{i}/withdraw", None) for i in seated[:10]]
+    )
+    assert [r.status_code for r in withdrawn] == [200] * 10, f"see {log}"
+    assert set(await ids_of("offered")) == set(line[:10])
+
+    e = "/api/v1/enrollments"
+    mixed: list[tuple[str, dict[str, str] | None]] = [(f"{e}/{i}/accept", None) for i in line[:5]]
+    mixed += [(f"{e}/{i}/decline", None) for i in line[:10]]
+    mixed += [(f"{e}/{i}/withdraw", None) for i in seated[10:15]]
+    random.Random(3).shuffle(mixed)
+    answers = dict(zip([p for p, _ in mixed], await fire(client, mixed), strict=True))
+    assert {r.status_code for r in answers.values()} <= {200, 409}, f"see {log}"
+    declined = 5
+    for i in line[:5]:
+        accept, decline = answers[f"{e}/{i}/accept"], answers[f"{e}/{i}/decline"]
+        # One answer wins; the other finds the offer already answered.
+        assert sorted([accept.status_code, decline.status_code]) == [200, 409]
+        loser = accept if accept.status_code == 409 else decline
+        assert loser.json()["current_status"] in ("enrolled", "declined")
+        declined += decline.status_code == 200
+    # Every freed seat (5 withdrawn, each decline) offered once, to the next in line.
+    assert set(await ids_of("offered")) == set(line[10 : 10 + 5 + declined])
+    cohort = (await client.get(cohort_path)).json()
+    assert (cohort["seats_taken"], cohort["offers_pending"]) == (CAPACITY, 5 + declined)
+    assert cohort["waitlist_length"] == APPLICANTS - CAPACITY - 25 - declined

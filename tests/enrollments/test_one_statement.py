@@ -48,7 +48,7 @@ async def test_a_stale_decision_changes_nothing(
     the statement matches no cohort row: no seat, no enrollment, no event."""
     cohort = await make_cohort(session, capacity=5)
     applicant = await make_applicant(session)
-    found = await repository.snapshot(session, cohort.id, applicant.id)
+    found = await repository.snapshot(session, cohort.id, applicant.id, utcnow())
     assert found is not None
     assert found.cohort is not None
     snap = found.cohort

@@ -28,6 +28,7 @@ ENROLLMENT_KEYS = {
     "score",
     "attendance",
     "completed_at",
+    "offer_expires_at",
     "certificate_code",
     "created_at",
     "updated_at",

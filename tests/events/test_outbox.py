@@ -257,6 +257,47 @@ async def test_every_write_endpoint_emits_its_events(
         json={"reason": "error"},
     )
     await step("POST", "/api/v1/cohorts/{cohort_id}/complete", ["cohort.completed"])
+    # Waitlist offers: a no-show's seat is offered, accepted; the next offer declined.
+    ids["cohort_id"] = (
+        await step(
+            "POST",
+            "/api/v1/cohorts",
+            ["cohort.created"],
+            status=201,
+            json=cohort_payload(code=unique("c"), capacity=1, waitlist_mode="offer"),
+        )
+    )["id"]
+    third = (
+        await step(
+            "POST",
+            "/api/v1/applicants",
+            ["applicant.registered"],
+            status=201,
+            json=applicant_payload(),
+        )
+    )["id"]
+    offer_ids = []
+    for applicant_id, status in (
+        (ids["applicant_id"], "enrolled"),
+        (second, "waitlisted"),
+        (third, "waitlisted"),
+    ):
+        made = await step(
+            "POST",
+            "/api/v1/cohorts/{cohort_id}/enrollments",
+            [f"enrollment.{status}"],
+            status=201,
+            json={"applicant_id": applicant_id},
+        )
+        offer_ids.append(made["id"])
+    ids["enrollment_id"] = offer_ids[0]
+    no_show = ["enrollment.no_show", "enrollment.offered"]
+    await step("POST", "/api/v1/enrollments/{enrollment_id}/no-show", no_show)
+    ids["enrollment_id"] = offer_ids[1]
+    await step("POST", "/api/v1/enrollments/{enrollment_id}/accept", ["enrollment.enrolled"])
+    await step("POST", "/api/v1/enrollments/{enrollment_id}/no-show", no_show)
+    ids["enrollment_id"] = offer_ids[2]
+    await step("POST", "/api/v1/enrollments/{enrollment_id}/decline", ["enrollment.declined"])
     ids["cohort_id"] = (
         await step(
             "POST",

@@ -334,6 +334,29 @@ async def test_the_whole_lifecycle_through_the_generated_client(partner: Partner
     assert (await p.cancel_cohort(spare_cohort.id, client=staff)).parsed.status == "cancelled"
     assert (await p.cancel_cohort(spare_cohort.id, client=staff)).status_code == 409
 
+    # Waitlist offers: a no-show's seat is offered; accept, then the next offer declined.
+    offering = m.CohortCreate.from_dict(
+        cohort_payload(code=unique("cohort"), capacity=1, waitlist_mode="offer", offer_hours=24)
+    )
+    offer_cohort = (await p.create_cohort(client=admin, body=offering)).parsed
+    assert (offer_cohort.waitlist_mode, offer_cohort.offer_hours) == ("offer", 24)
+    line = [
+        (await p.enroll(offer_cohort.id, client=staff, body=enrolment(who))).parsed
+        for who in (applicant, others[0], others[1])
+    ]
+    assert (await p.accept(line[0].id, client=client)).status_code == 409
+    assert (await p.no_show(line[0].id, client=staff)).parsed.status == "no_show"
+    offered = (await p.get_enrollment(line[1].id, client=staff)).parsed
+    assert offered.status == "offered"
+    assert offered.offer_expires_at
+    assert (await p.accept(line[1].id, client=staff)).parsed.status == "enrolled"
+    assert (await p.no_show(line[1].id, client=staff)).parsed.status == "no_show"
+    declined = await p.decline(
+        line[2].id, client=staff, body=m.ReasonBody.from_dict({"reason": "Found a job"})
+    )
+    assert declined.parsed.status == "declined"
+    assert (await p.decline(line[2].id, client=staff)).status_code == 409
+
     # Certificates: the record, public verification (JSON and HTML), revocation.
     code = completed.certificate_code
     record = await p.read_certificate(code, client=staff)

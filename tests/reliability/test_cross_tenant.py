@@ -137,7 +137,7 @@ async def test_staff_of_one_centre_cannot_see_another_centres_enrollments(
     url = f"/api/v1/enrollments/{tenants.enrollment_b.id}"
     assert _is_not_found(await client.get(url, headers=s))
     assert _is_not_found(await client.get(f"{url}/events", headers=s))
-    for action in ("withdraw", "drop"):
+    for action in ("withdraw", "drop", "accept", "decline", "no-show"):
         assert _is_not_found(await client.post(f"{url}/{action}", headers=s))
     listed = await client.get(f"/api/v1/cohorts/{tenants.cohort_b.id}/enrollments", headers=s)
     assert listed.status_code in (403, 404)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Applicant, Certificate, Cohort, Enrollment, Target, target_programmes
+from service.models.enums import EnrollmentStatus
 from tests.factories import (
     make_applicant,
     make_certificate,
@@ -18,7 +19,7 @@ from tests.factories import (
 )
 from tests.reports.helpers import assert_counters_exact
 
-STATUSES = ["enrolled", "waitlisted", "withdrawn", "dropped", "completed", "failed", "cancelled"]
+STATUSES = [s.value for s in EnrollmentStatus]
 
 
 async def test_counters_reconcile_after_random_mix(session: AsyncSession) -> None:

@@ -112,6 +112,10 @@ async def test_progress_every_number(client: httpx.AsyncClient, session: AsyncSe
         "dropped": 1,
         "withdrawn": 1,
         "cancelled": 0,
+        "offered": 0,
+        "declined": 0,
+        "expired": 0,
+        "no_show": 0,
     }
     assert programmes["alibaba-ecommerce"] == {
         "code": "alibaba-ecommerce",
@@ -123,6 +127,10 @@ async def test_progress_every_number(client: httpx.AsyncClient, session: AsyncSe
         "dropped": 0,
         "withdrawn": 0,
         "cancelled": 0,
+        "offered": 0,
+        "declined": 0,
+        "expired": 0,
+        "no_show": 0,
     }
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal_c
 
 from service.models import Applicant, Certificate, Cohort, Enrollment
 from service.models.base import UTCDateTime
-from service.models.enums import SEAT_HOLDING_STATUSES
+from service.models.enums import REPORTED_ENROLLMENT_STATUSES
 
-SEATED = tuple(s.value for s in SEAT_HOLDING_STATUSES)
+SEATED = tuple(s.value for s in REPORTED_ENROLLMENT_STATUSES)
 
 AGE_BANDS: list[tuple[int, int | None, str]] = [
     (15, 17, "15-17"),

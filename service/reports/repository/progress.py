@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import (
+    Cohort,
+    Enrollment,
     Programme,
     ReportProgrammeCount,
     ReportProgrammeDaily,
@@ -19,6 +21,7 @@ from service.models import (
     Target,
     target_programmes,
 )
+from service.seats.repository import offer_due
 
 
 @dataclass
@@ -89,3 +92,17 @@ async def counters(session: AsyncSession, window_start: date) -> Counters:
         else:
             out.target_window[owner] = value
     return out
+
+
+async def due_offers(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """Offers expired at ``now`` but still stored as offered, per programme id: the
+    counters count them as ``offered`` until the expiry is materialised (one range
+    of a partial index; empty unless the sweep is behind)."""
+    rows = await session.execute(
+        select(Cohort.programme_id, func.count())
+        .select_from(Enrollment)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .where(offer_due(now))
+        .group_by(Cohort.programme_id)
+    )
+    return {programme_id: int(n) for programme_id, n in rows}

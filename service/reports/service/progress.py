@@ -55,6 +55,7 @@ async def progress(session: AsyncSession) -> Progress:
     now = today()
     window_start = now - timedelta(days=WINDOW_DAYS - 1)
     counts = await repository.counters(session, window_start)
+    due = await repository.due_offers(session, datetime.now(UTC))
     programmes = await repository.programmes(session)
     code_of = {p.id: p.code for p in programmes}
 
@@ -110,6 +111,11 @@ async def progress(session: AsyncSession) -> Progress:
             dropped=total([p.id], "dropped"),
             withdrawn=total([p.id], "withdrawn"),
             cancelled=total([p.id], "cancelled"),
+            # An offer is expired from its offer_expires_at, materialised or not.
+            offered=total([p.id], "offered") - due.get(p.id, 0),
+            declined=total([p.id], "declined"),
+            expired=total([p.id], "expired") + due.get(p.id, 0),
+            no_show=total([p.id], "no_show"),
         )
         for p in programmes
     ]

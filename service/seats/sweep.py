@@ -1,0 +1,35 @@
+"""The offer-expiry sweep: the scheduler job that materialises expired offers.
+
+Every read and write already treats an offer as expired from its
+``offer_expires_at`` (``service.seats.service``); this job only writes it down
+for cohorts nobody touches, and makes the next offers, so such a cohort still
+moves. It works in bounded batches, one cohort and at most ``EXPIRY_BATCH``
+offers per transaction, so it holds a cohort's lock briefly; it takes the
+cohort's lock with ``SKIP LOCKED`` (a cohort a request or another dispatcher
+is working on is left to them, or to the next round), cohort row before
+enrollment rows as everywhere else. Any number of dispatchers may run it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from service.core.db import Database
+from service.seats import repository
+from service.seats.service import EXPIRY_BATCH, expire_due
+
+# Cohorts one run visits at most; the dispatcher runs the job again while it has work.
+COHORTS_PER_RUN = 50
+
+
+async def expire_offers(db: Database, now: datetime, *, batch: int = EXPIRY_BATCH) -> int:
+    """Materialise offers expired at ``now`` in bounded batches; how many expired."""
+    async with db.sessionmaker() as session:
+        cohort_ids = await repository.cohorts_with_due_offers(session, now, batch)
+    done = 0
+    for cohort_id in cohort_ids[:COHORTS_PER_RUN]:
+        async with db.sessionmaker() as session, session.begin():
+            cohort = await repository.try_lock(session, cohort_id)
+            if cohort is not None:
+                done += await expire_due(session, cohort, now, limit=batch)
+    return done
