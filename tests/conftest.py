@@ -127,7 +127,11 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await prepare_database(database_url)
-    eng = create_engine(database_url)
+    # The service's 10 s statement timeout is tested on its own (tests/reliability/test_limits.py);
+    # here a loaded CI machine running two workers must not fail a 5,000-row arrangement.
+    eng = create_engine(
+        database_url, Settings(database_url=database_url, statement_timeout_ms=60_000)
+    )
     yield eng
     await eng.dispose()
 
