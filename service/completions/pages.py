@@ -10,7 +10,7 @@ from babel.dates import format_date
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from service.completions import service
+from service.completions import certificates
 from service.core.db import SessionDep
 from service.core.i18n import Language, Msg
 
@@ -86,8 +86,8 @@ def _html(template: str, status: int, **context: Any) -> HTMLResponse:
 
 async def verification_page(session: SessionDep, code: str) -> HTMLResponse:
     try:
-        record = await service.lookup(session, code)
-    except service.CertificateNotFound:
+        record = await certificates.lookup(session, code)
+    except certificates.CertificateNotFound:
         return _html("not_found.html", 404)
     cert = record.certificate
     if cert.revoked_at is not None:
@@ -98,7 +98,7 @@ async def verification_page(session: SessionDep, code: str) -> HTMLResponse:
             reason=cert.revoked_reason or "",
             revoked_on=_dates(cert.revoked_at.date()),
         )
-    facts = service.verification(record)
+    facts = certificates.verification(record)
     return _html(
         "certificate.html",
         200,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from service.completions import pages, service
+from service.completions import certificates, pages, service
 from service.completions.bodies import OPENAPI_BODY, CompletionRowsDep, csv_file_rows
 from service.completions.schemas import (
     CertificateRead,
@@ -81,7 +81,7 @@ async def complete_cohort_rows_csv(
 @router.get("/certificates/{code}", responses=problem_responses(401, 403, 404))
 async def read_certificate(code: str, session: SessionDep, actor: StaffActor) -> CertificateRead:
     """The full certificate record, revocation included (staff, admin)."""
-    return await service.get_certificate(session, actor, code)
+    return await certificates.get_certificate(session, actor, code)
 
 
 @router.post("/certificates/{code}/revoke", responses=problem_responses(401, 403, 404, 409, 422))
@@ -89,7 +89,7 @@ async def revoke_certificate(
     code: str, body: RevokeRequest, session: SessionDep, actor: AdminActor
 ) -> CertificateRead:
     """Revoke a certificate (admin); verification then answers 410."""
-    return await service.revoke(session, actor, code, body.reason)
+    return await certificates.revoke(session, actor, code, body.reason)
 
 
 # --- public verification ----------------------------------------------------
@@ -131,7 +131,7 @@ async def verify_certificate(code: str, request: Request, session: SessionDep) -
         response.headers["Vary"] = "Accept"
         return response
     try:
-        facts = await service.verify(session, code)
+        facts = await certificates.verify(session, code)
     except ServiceError as exc:  # 404 or 410, answered by the one problem handler
         exc.headers.update(VERIFY_HEADERS)
         raise

@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Outcome, Webhook
+from service.models import AttendanceSession, Outcome, Webhook
 from tests.factories import (
     Key,
     applicant_payload,
@@ -111,6 +111,18 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/outcomes/import"): REGISTRAR,
     ("GET", "/api/v1/outcomes/{outcome_id}"): REGISTRAR,
     ("PATCH", "/api/v1/outcomes/{outcome_id}"): REGISTRAR,
+    ("POST", "/api/v1/cohorts/{cohort_id}/sessions"): STAFF,
+    ("GET", "/api/v1/cohorts/{cohort_id}/sessions"): STAFF,
+    ("GET", "/api/v1/sessions/{session_id}"): STAFF,
+    ("DELETE", "/api/v1/sessions/{session_id}"): STAFF,
+    ("PUT", "/api/v1/sessions/{session_id}/attendance"): STAFF,
+    ("PUT", "/api/v1/sessions/{session_id}/attendance/import"): STAFF,
+    ("GET", "/api/v1/enrollments/{enrollment_id}/attendance"): REGISTRAR,
+    ("GET", "/api/v1/cohorts/{cohort_id}/attendance"): STAFF,
+    ("GET", "/api/v1/reports/attendance"): REPORT,
+    ("GET", "/dashboard/cohorts/{cohort_id}/attendance"): COOKIE,
+    ("GET", "/dashboard/sessions/{session_id}/attendance"): COOKIE,
+    ("POST", "/dashboard/sessions/{session_id}/attendance"): COOKIE,
     ("GET", "/metrics"): REPORT,
     ("GET", "/api/v1/events"): ALL,
     ("POST", "/api/v1/webhooks"): ALL,
@@ -161,10 +173,17 @@ async def world(session: AsyncSession) -> World:
     )
     session.add(outcome)
     await session.flush()
+    # A session of the cohort (its first day: in the future, so it cannot be marked, only
+    # listed, read and refused); DELETE takes a session of its own per key.
+    day = cohort.start_date
+    meeting = AttendanceSession(cohort_id=cohort.id, date=day, topic="Intro")
+    session.add(meeting)
+    await session.flush()
     own: dict[str, dict[str, str]] = {
         str(token): {
             "webhook_id": await make_webhook(session, token.id),
             "doomed_webhook_id": await make_webhook(session, token.id),
+            "doomed_session_id": await make_session(session, cohort.id, day),
         }
         for token in tokens.values()
     }
@@ -178,6 +197,7 @@ async def world(session: AsyncSession) -> World:
             "code": certificate.code,
             "district_code": "pb-lahore",
             "outcome_id": outcome.id,
+            "session_id": meeting.id,
         },
         own=own,
     )
@@ -196,11 +216,21 @@ async def make_webhook(session: AsyncSession, api_key_id: str) -> str:
     return webhook.id
 
 
+async def make_session(session: AsyncSession, cohort_id: str, day: date) -> str:
+    meeting = AttendanceSession(cohort_id=cohort_id, date=day)
+    session.add(meeting)
+    await session.flush()
+    return meeting.id
+
+
 def _body(method: str, path: str, world: World) -> dict[str, Any]:
     """Request arguments that pass validation, so the answer is about authorization."""
     today = date.today()
-    if method not in ("POST", "PATCH"):
+    if method not in ("POST", "PATCH", "PUT"):
         return {}
+    if path == "/api/v1/sessions/{session_id}/attendance/import":
+        csv = f"enrollment_id,status\n{world.ids['enrollment_id']},present\n"
+        return {"files": {"file": ("m.csv", io.BytesIO(csv.encode()), "text/csv")}}
     if path == "/api/v1/applicants/import":
         csv = "cnic,full_name\n"
         return {"files": {"file": ("a.csv", io.BytesIO(csv.encode()), "text/csv")}}
@@ -242,6 +272,10 @@ def _body(method: str, path: str, world: World) -> dict[str, Any]:
             {"enrollment_id": world.ids["enrollment_id"], "score": 80, "attendance": 90}
         ],
         "/api/v1/certificates/{code}/revoke": {"reason": "test"},
+        "/api/v1/cohorts/{cohort_id}/sessions": {"date": str(today + timedelta(days=31))},
+        "/api/v1/sessions/{session_id}/attendance": [
+            {"enrollment_id": world.ids["enrollment_id"], "status": "present"}
+        ],
         "/api/v1/enrollments/{enrollment_id}/outcomes": {
             "follow_up": "6m",
             "status": "employed",
@@ -269,7 +303,7 @@ def _caller(client: httpx.AsyncClient, method: str, path: str, world: World) -> 
     async def call(token: str | None) -> httpx.Response:
         own = world.own.get(token or "", {})
         if method == "DELETE" and own:
-            own = {"webhook_id": own["doomed_webhook_id"]}
+            own = {"webhook_id": own["doomed_webhook_id"], "session_id": own["doomed_session_id"]}
         url = path.format(**(world.ids | {"webhook_id": "none"} | own))
         headers = auth(token) if token else {}
         return await client.request(method, url, headers=headers, **_body(method, path, world))
