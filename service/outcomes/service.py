@@ -176,7 +176,11 @@ async def correct(
         raise outcome_not_found()
     outcome, context = found
     values = body.model_dump(mode="json", exclude_unset=True)
-    nulls = {f: "May not be null." for f in REQUIRED_FIELDS if f in values and values[f] is None}
+    nulls = {
+        f: msg("field.not_null", "May not be null.")
+        for f in REQUIRED_FIELDS
+        if f in values and values[f] is None
+    }
     if nulls:
         raise ValidationFailed(nulls)
     if "recorded_on" in values:
