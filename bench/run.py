@@ -164,11 +164,14 @@ def write_report(results: dict[str, Any], output: Path) -> None:
 
 
 def _summary(p: dict[str, Any]) -> str:
-    if "rps" in p:
+    """One line per point for the console; points of other shapes (churn, sweep) as JSON."""
+    keys = ("label", "workers", "rps", "p50_ms", "p99_ms", "non2xx", "n5xx", "peak_rss_mb")
+    if all(k in p for k in keys):
         return (
             f"{p['label']} w={p['workers']}: {p['rps']:,.0f} req/s p50 {p['p50_ms']} ms "
             f"p99 {p['p99_ms']} ms non2xx {p['non2xx']} 5xx {p['n5xx']} "
-            f"rss {p['peak_rss_mb']} MB wrk {p['wrk_cpu_share']} split {p['worker_cpu_split']}"
+            f"rss {p['peak_rss_mb']} MB wrk {p.get('wrk_cpu_share')} "
+            f"split {p.get('worker_cpu_split')}"
         )
     return json.dumps(p, default=str)
 
