@@ -6,14 +6,15 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, insert, select, update
+from sqlalchemy import Row, String, Table, any_, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants.schemas import CONTACT_FIELDS, STORED_FIELDS, ApplicantCreate
 from service.core.auth import Actor
-from service.core.db import execute_standalone
+from service.core.db import copy_into, execute_standalone
 from service.core.scope import applicants_readable_by as readable_by
 from service.models import Applicant, ApplicantClient, ApplicantEvent
 from service.models.base import new_id
@@ -23,6 +24,7 @@ applicants: Table = Applicant.__table__  # type: ignore[assignment]
 
 # The columns the CSV import compares a row against: the id and the stored registration fields.
 _EXISTING = select(applicants.c.id, *(applicants.c[name] for name in STORED_FIELDS))
+_CNICS = bindparam("cnics", type_=postgresql.ARRAY(String))
 
 
 def new_row(data: ApplicantCreate, *, key_id: str | None, now: datetime) -> dict[str, Any]:
@@ -80,14 +82,19 @@ async def existing_by_cnic(
     """One SELECT for a batch of CNICs: {cnic: {"id", *STORED_FIELDS}}."""
     if not cnics:
         return {}
-    stmt = _EXISTING.where(applicants.c.cnic.in_(list(cnics)))
-    rows = (await session.execute(stmt)).all()
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: the statement is compiled once, not once per batch size.
+        stmt = _EXISTING.where(applicants.c.cnic == any_(_CNICS))
+        rows = (await session.execute(stmt, {"cnics": list(cnics)})).all()
+    else:
+        rows = (await session.execute(_EXISTING.where(applicants.c.cnic.in_(list(cnics))))).all()
     return {row.cnic: row._asdict() for row in rows}
 
 
 async def insert_many(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """One executemany INSERT (the driver batches it) for a batch of new applicants."""
-    if rows:
+    """A batch of new applicants: one COPY on PostgreSQL (its outbox rows are written by
+    one statement trigger), else one executemany INSERT (the driver batches it)."""
+    if rows and not await copy_into(session, applicants, rows):
         await session.execute(insert(applicants), list(rows))
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import Executable, Result, event
+from sqlalchemy import Executable, Result, Table, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -186,6 +187,30 @@ async def execute_standalone(
         return await connection.execute(statement, params)
     finally:
         adapter.autocommit = False  # type: ignore[union-attr]
+
+
+async def copy_into(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
+    """COPY ``rows`` (every column of ``table`` by name) into ``table`` in the session's
+    transaction, on PostgreSQL; False elsewhere (the caller INSERTs instead).
+
+    A bulk load's fastest path: no statement to compile or parameters to bind per
+    row, and one round trip for the batch. Values go to the driver as they are
+    (no SQLAlchemy type processing), so they must already be what the columns
+    hold: aware datetimes, dates, strings. A constraint violation is raised as
+    SQLAlchemy's ``IntegrityError``, like an INSERT's.
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return False
+    fairy = await connection.get_raw_connection()
+    driver: Any = fairy.driver_connection
+    columns = [column.name for column in table.c]
+    records = [tuple(row.get(name) for name in columns) for row in rows]
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+    return True
 
 
 def get_database(request: Request) -> Database:
