@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -122,9 +122,20 @@ async def cohorts_starting(
     centre_ids: frozenset[str] | None,
     now: datetime,
 ) -> Sequence[Any]:
-    """Open cohorts starting between ``first`` and ``last``, by centre then start date,
-    with their offers pending at ``now``, those expiring within 24 hours, and the
-    offers already due (which no longer hold a seat)."""
+    """Open cohorts starting between ``first`` and ``last``, and every open or
+    in-progress cohort with offers pending at ``now`` (a no-show or a withdrawal
+    after the start offers seats too), by centre then start date, with their offers
+    pending, those expiring within 24 hours, and the offers already due (which no
+    longer hold a seat)."""
+    pending = (
+        exists()
+        .where(
+            Enrollment.cohort_id == Cohort.id,
+            Enrollment.status == "offered",
+            Enrollment.offer_expires_at > now,
+        )
+        .correlate(Cohort)
+    )
     stmt = (
         select(
             Centre.code.label("centre_code"),
@@ -144,9 +155,14 @@ async def cohorts_starting(
         .join(Centre, Centre.id == Cohort.centre_id)
         .join(Programme, Programme.id == Cohort.programme_id)
         .where(
-            Cohort.status == "open",
-            Cohort.start_date >= first,
-            Cohort.start_date <= last,
+            or_(
+                and_(
+                    Cohort.status == "open",
+                    Cohort.start_date >= first,
+                    Cohort.start_date <= last,
+                ),
+                and_(Cohort.status.in_(("open", "in_progress")), pending),
+            )
         )
         .order_by(Centre.code, Cohort.start_date, Cohort.code)
     )

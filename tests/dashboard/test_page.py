@@ -162,6 +162,42 @@ async def test_staff_see_offers_pending_and_expiring_soon(
     assert '<td class="num seats-available">1</td>' in row
 
 
+async def test_cohorts_in_progress_show_while_they_have_offers_pending(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A no-show after the start offers a seat too: the panel lists that cohort,
+    whatever its start date, for as long as an offer is pending."""
+    started = date.today() - timedelta(10)
+    cohort = await make_cohort(
+        session,
+        code="running-isb",
+        status="in_progress",
+        start_date=started,
+        waitlist_mode="offer",
+    )
+    quiet = await make_cohort(
+        session,
+        code="quiet-isb",
+        status="in_progress",
+        start_date=started,
+        waitlist_mode="offer",
+    )
+    now = datetime.now(UTC)
+    await make_enrollment(
+        session, cohort, status="offered", offer_expires_at=now + timedelta(hours=5)
+    )
+    # An offer that is already due is not pending: that cohort stays off the panel.
+    await make_enrollment(
+        session, quiet, status="offered", offer_expires_at=now - timedelta(seconds=1)
+    )
+    await sign_in(client, await make_key(session, "staff", centres=["isb-gitc"]))
+    html = (await client.get("/dashboard")).text
+    row = html.split('data-cohort="running-isb"', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num offers-pending">1</td>' in row
+    assert '<td class="num offers-expiring">1</td>' in row
+    assert 'data-cohort="quiet-isb"' not in html
+
+
 async def test_empty_database_renders(client: httpx.AsyncClient, session: AsyncSession) -> None:
     await sign_in(client, await make_key(session, "staff"))
     r = await client.get("/dashboard")
