@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import functools
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import places
@@ -44,19 +44,9 @@ BATCH_SIZE = 1000
 # A header wider than this is refused (the registration fields are ten; the
 # rest are ignored columns, and a 40,000-column header is an attack, not a file).
 MAX_COLUMNS = 1000
-# How often a batch is retried when a concurrent writer registers one of its CNICs.
-_RETRIES = 3
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (bytes read so far, rows read so far)."""
-
-
-@dataclass
-class _BatchResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def _read_header(reader: Any) -> tuple[dict[str, int], int]:
@@ -214,24 +204,9 @@ async def _apply(
     now: datetime,
 ) -> None:
     batch = await places.resolve_rows(session, batch, report.add_error)
-    if not batch:
-        return
-    for attempt in range(_RETRIES):
-        try:
-            async with session.begin_nested():
-                result = await _write_batch(session, batch, key_id=key_id, now=now)
-        except IntegrityError:
-            # Another transaction registered one of these CNICs after our SELECT;
-            # it has committed now (our insert waited for it): read again.
-            if attempt == _RETRIES - 1:
-                raise
-            continue
-        report.created += result.created
-        report.updated += result.updated
-        report.unchanged += result.unchanged
-        for line, name, message in result.errors:
-            report.add_error(line, name, message)
-        return
+    if batch:
+        write = functools.partial(_write_batch, session, batch, key_id=key_id, now=now)
+        await csvimport.apply_batch(session, write, report)
 
 
 async def _write_batch(
@@ -240,8 +215,8 @@ async def _write_batch(
     *,
     key_id: str | None,
     now: datetime,
-) -> _BatchResult:
-    result = _BatchResult()
+) -> csvimport.BatchResult:
+    result = csvimport.BatchResult()
     found = await repository.existing_by_cnic(session, {row.cnic for _, row in batch})
     # The applicant as it will be after this batch: earlier rows of the file
     # count, so a CNIC repeated in the file is compared with its first row.
@@ -284,7 +259,7 @@ async def _write_batch(
 
 
 def _identity_errors(
-    current: dict[str, Any], row: ApplicantCreate, line: int, result: _BatchResult
+    current: dict[str, Any], row: ApplicantCreate, line: int, result: csvimport.BatchResult
 ) -> bool:
     """Report identity fields that differ from the registered applicant's."""
     before = len(result.errors)

@@ -10,10 +10,13 @@ a header that cannot be imported a 422 naming ``file``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Mapping
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Protocol
 
 from fastapi import File, Query, UploadFile
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.errors import ServiceError, ValidationFailed
 from service.core.i18n import msg
@@ -21,6 +24,8 @@ from service.core.i18n import msg
 # An import endpoint's parameters: the upload, and whether to validate and count only.
 CsvUpload = Annotated[UploadFile, File(description="UTF-8 CSV with a header row.")]
 DryRun = Annotated[bool, Query(description="Validate and count only.")]
+# How often a batch is written again when a concurrent writer inserted one of its rows.
+RETRIES = 3
 
 
 class UnreadableFile(ServiceError):
@@ -127,3 +132,52 @@ def field_message(error: Mapping[str, Any]) -> str:
     if error.get("type") == "missing":
         return "This field is required."
     return str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+
+
+# --- writing a batch ----------------------------------------------------------------
+
+
+class Report(Protocol):
+    """What an import answers (``applicants.schemas.ImportReport``)."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+    def add_error(self, row: int, field: str, message: str) -> None: ...
+
+
+@dataclass
+class BatchResult:
+    """What one batch did; errors as ``(line, field, message)``."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+async def apply_batch(
+    session: AsyncSession, write: Callable[[], Awaitable[BatchResult]], report: Report
+) -> None:
+    """Run ``write`` in a savepoint and add what it did to ``report``.
+
+    ``write`` reads what exists, then inserts and updates. When a concurrent
+    transaction inserted one of the batch's rows after that read (an
+    ``IntegrityError``; it has committed now, our insert waited for it), the
+    savepoint is rolled back and the batch written again, reading afresh.
+    """
+    for attempt in range(RETRIES):
+        try:
+            async with session.begin_nested():
+                result = await write()
+        except IntegrityError:
+            if attempt == RETRIES - 1:
+                raise
+            continue
+        report.created += result.created
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+        for line, name, message in result.errors:
+            report.add_error(line, name, message)
+        return

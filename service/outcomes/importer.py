@@ -14,13 +14,13 @@ a dry run rolls everything back, so its counts are what a real run reports.
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.applicants.schemas import ImportReport
@@ -35,7 +35,6 @@ from service.outcomes.schemas import VALUE_FIELDS, OutcomeCreate
 
 BATCH_SIZE = 1000
 MAX_COLUMNS = 100
-_RETRIES = 3
 COLUMNS: tuple[str, ...] = ("enrollment_id", *OutcomeCreate.model_fields)
 REQUIRED_COLUMNS = ("enrollment_id", "follow_up", "status", "source")
 _TRUE = {"true", "yes", "1"}
@@ -48,14 +47,6 @@ class _Row:
     enrollment_id: str
     body: OutcomeCreate
     given: frozenset[str]  # value fields whose column is in the header
-
-
-@dataclass
-class _Result:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def _header(reader: Any) -> dict[str, int]:
@@ -71,7 +62,9 @@ def _header(reader: Any) -> dict[str, int]:
     return positions
 
 
-def _parse(record: list[str], columns: dict[str, int], line: int, result: _Result) -> _Row | None:
+def _parse(
+    record: list[str], columns: dict[str, int], line: int, result: csvimport.BatchResult
+) -> _Row | None:
     values: dict[str, Any] = {}
     for name, i in columns.items():
         cell = record[i].strip() if i < len(record) else ""
@@ -118,7 +111,7 @@ async def import_csv(
             done = False
             while not done:
                 batch: list[_Row] = []
-                parsed = _Result()
+                parsed = csvimport.BatchResult()
                 while len(batch) + len(parsed.errors) < BATCH_SIZE:
                     found = next(records, None)
                     if found is None:
@@ -131,7 +124,8 @@ async def import_csv(
                 for line, name, message in parsed.errors:
                     report.add_error(line, name, message)
                 if batch:
-                    await _apply(session, actor, batch, report, now=now)
+                    write = functools.partial(_write, session, actor, batch, now=now)
+                    await csvimport.apply_batch(session, write, report)
         finally:
             if savepoint is not None:
                 await savepoint.rollback()
@@ -141,31 +135,10 @@ async def import_csv(
     return report
 
 
-async def _apply(
-    session: AsyncSession, actor: Actor, batch: list[_Row], report: ImportReport, *, now: datetime
-) -> None:
-    for attempt in range(_RETRIES):
-        try:
-            async with session.begin_nested():
-                result = await _write(session, actor, batch, now=now)
-                await session.flush()
-        except IntegrityError:
-            # A concurrent writer recorded one of these follow-ups: read again.
-            if attempt == _RETRIES - 1:
-                raise
-            continue
-        report.created += result.created
-        report.updated += result.updated
-        report.unchanged += result.unchanged
-        for line, name, message in result.errors:
-            report.add_error(line, name, message)
-        return
-
-
 async def _write(
     session: AsyncSession, actor: Actor, batch: list[_Row], *, now: datetime
-) -> _Result:
-    result = _Result()
+) -> csvimport.BatchResult:
+    result = csvimport.BatchResult()
     contexts = await repository.visible_enrollments(
         session, actor, (r.enrollment_id for r in batch)
     )
@@ -200,4 +173,5 @@ async def _write(
             result.updated += 1
         else:
             result.unchanged += 1
+    await session.flush()
     return result
