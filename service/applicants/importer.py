@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import functools
 import io
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service import places
@@ -36,7 +36,7 @@ from service.applicants.schemas import (
     ApplicantCreate,
     ImportReport,
 )
-from service.core.errors import ServiceError, ValidationFailed
+from service.core import csvimport
 from service.core.i18n import msg
 from service.models.base import utcnow
 
@@ -44,51 +44,14 @@ BATCH_SIZE = 1000
 # A header wider than this is refused (the registration fields are ten; the
 # rest are ignored columns, and a 40,000-column header is an attack, not a file).
 MAX_COLUMNS = 1000
-# How often a batch is retried when a concurrent writer registers one of its CNICs.
-_RETRIES = 3
 
 Progress = Callable[[int, int], None]
 """Called after each batch with (bytes read so far, rows read so far)."""
 
 
-class UnreadableFile(ServiceError):
-    status, title, slug = 400, "Unreadable file", "unreadable-file"
-
-
-@dataclass
-class _BatchResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
-
-
-def _message(error: Any) -> str:
-    if error.get("type") == "missing":
-        return "This field is required."
-    return str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
-
-
 def _read_header(reader: Any) -> tuple[dict[str, int], int]:
     """The registration fields' positions and the header's width; linear in its size."""
-    try:
-        header = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise _unreadable(exc) from None
-    if header and _binary(header):
-        raise _unreadable(csv.Error("NUL"))
-    if not header or not any(h.strip() for h in header):
-        raise ValidationFailed(
-            {"file": msg("file.empty", "The file is empty; the first line must be the header row.")}
-        )
-    if len(header) > MAX_COLUMNS:
-        message = msg(
-            "file.too_many_columns",
-            "The header row has {count} columns; at most {max} are allowed.",
-            count=len(header),
-            max=MAX_COLUMNS,
-        )
-        raise ValidationFailed({"file": message})
+    header = csvimport.header_row(reader, max_columns=MAX_COLUMNS, refuse_nul=True)
     positions: dict[str, int] = {}
     dupes: set[str] = set()
     for i, raw in enumerate(header):
@@ -100,40 +63,13 @@ def _read_header(reader: Any) -> tuple[dict[str, int], int]:
         else:
             positions[name] = i
     if dupes:
-        names = ", ".join(sorted(dupes))
-        raise ValidationFailed(
-            {
-                "file": msg(
-                    "file.duplicate_columns", "Columns named more than once: {names}.", names=names
-                )
-            }
-        )
-    missing = [c for c in REGISTRATION_FIELDS if c not in positions]
-    if missing:
-        raise ValidationFailed(
-            {
-                "file": msg(
-                    "file.missing_columns",
-                    "The header row lacks the columns: {names}.",
-                    names=", ".join(missing),
-                )
-            },
-            detail=msg("file.header.detail", "The CSV header must name the registration fields."),
-        )
+        raise csvimport.duplicate_columns(", ".join(sorted(dupes)))
+    csvimport.require_columns(
+        positions,
+        REGISTRATION_FIELDS,
+        detail=msg("file.header.detail", "The CSV header must name the registration fields."),
+    )
     return {name: positions[name] for name in REGISTRATION_FIELDS}, len(header)
-
-
-def _binary(record: list[str]) -> bool:
-    """NUL never occurs in a text file (and Python's csv module accepts it)."""
-    return any("\x00" in value for value in record)
-
-
-def _unreadable(exc: Exception) -> UnreadableFile:
-    if isinstance(exc, UnicodeDecodeError):
-        return UnreadableFile(
-            msg("file.not_utf8_save", "The file is not UTF-8 text; save the CSV as UTF-8.")
-        )
-    return UnreadableFile(msg("file.unreadable", "The file is not a readable CSV text file."))
 
 
 @dataclass
@@ -155,28 +91,21 @@ class _Parser:
         self.reader = csv.reader(text)
         self.columns: dict[str, int] = {}
         self.width = 0
-        self.last_line = 0
+        self.records: Iterator[tuple[int, list[str]]] = iter(())
 
     def header(self) -> None:
         self.columns, self.width = _read_header(self.reader)
-        self.last_line = self.reader.line_num
+        self.records = csvimport.records(self.reader)
 
     def batch(self) -> _Parsed:
         """Up to ``BATCH_SIZE`` records: memory stays flat whatever the file's size."""
         parsed = _Parsed(rows=[], errors=[], records=0, done=False)
         while parsed.records < BATCH_SIZE:
-            try:
-                record = next(self.reader, None)
-            except (UnicodeDecodeError, csv.Error) as exc:
-                raise _unreadable(exc) from None
-            if record is None:
+            found = next(self.records, None)
+            if found is None:
                 parsed.done = True
                 break
-            line, self.last_line = self.last_line + 1, self.reader.line_num
-            if not any(v.strip() for v in record):
-                continue  # blank line
-            if _binary(record):
-                raise _unreadable(csv.Error("NUL"))
+            line, record = found
             parsed.records += 1
             row = _parse_row(record, self.columns, line, parsed.errors, self.width)
             if row is not None:
@@ -262,7 +191,7 @@ def _parse_row(
     except ValidationError as exc:
         for error in exc.errors():
             loc = error.get("loc") or ("row",)
-            errors.append((line, str(loc[0]), _message(error)))
+            errors.append((line, str(loc[0]), csvimport.field_message(error)))
         return None
 
 
@@ -275,24 +204,9 @@ async def _apply(
     now: datetime,
 ) -> None:
     batch = await places.resolve_rows(session, batch, report.add_error)
-    if not batch:
-        return
-    for attempt in range(_RETRIES):
-        try:
-            async with session.begin_nested():
-                result = await _write_batch(session, batch, key_id=key_id, now=now)
-        except IntegrityError:
-            # Another transaction registered one of these CNICs after our SELECT;
-            # it has committed now (our insert waited for it): read again.
-            if attempt == _RETRIES - 1:
-                raise
-            continue
-        report.created += result.created
-        report.updated += result.updated
-        report.unchanged += result.unchanged
-        for line, name, message in result.errors:
-            report.add_error(line, name, message)
-        return
+    if batch:
+        write = functools.partial(_write_batch, session, batch, key_id=key_id, now=now)
+        await csvimport.apply_batch(session, write, report)
 
 
 async def _write_batch(
@@ -301,8 +215,8 @@ async def _write_batch(
     *,
     key_id: str | None,
     now: datetime,
-) -> _BatchResult:
-    result = _BatchResult()
+) -> csvimport.BatchResult:
+    result = csvimport.BatchResult()
     found = await repository.existing_by_cnic(session, {row.cnic for _, row in batch})
     # The applicant as it will be after this batch: earlier rows of the file
     # count, so a CNIC repeated in the file is compared with its first row.
@@ -345,7 +259,7 @@ async def _write_batch(
 
 
 def _identity_errors(
-    current: dict[str, Any], row: ApplicantCreate, line: int, result: _BatchResult
+    current: dict[str, Any], row: ApplicantCreate, line: int, result: csvimport.BatchResult
 ) -> bool:
     """Report identity fields that differ from the registered applicant's."""
     before = len(result.errors)

@@ -1,6 +1,4 @@
-from typing import Annotated
-
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Request
 
 from service.applicants import identity, importer, service
 from service.applicants.schemas import (
@@ -14,6 +12,7 @@ from service.applicants.schemas import (
     ImportReport,
 )
 from service.core.auth import AdminActor, RegistrarActor, StaffActor
+from service.core.csvimport import CsvUpload, DryRun
 from service.core.db import SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
@@ -64,8 +63,8 @@ async def lookup_applicant(
 async def import_applicants(
     session: SessionDep,
     actor: StaffActor,
-    file: Annotated[UploadFile, File(description="UTF-8 CSV with a header row.")],
-    dry_run: Annotated[bool, Query(description="Validate and count only.")] = False,
+    file: CsvUpload,
+    dry_run: DryRun = False,
 ) -> ImportReport:
     """Register or update applicants from a CSV file (staff, admin)."""
     return await importer.import_csv(session, file.file, key_id=actor.key_id, dry_run=dry_run)

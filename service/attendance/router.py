@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Query, Response
 
 from service.attendance import service
-from service.attendance.bodies import OPENAPI_BODY, MarkRowsDep, csv_file_rows
+from service.attendance.rows import OPENAPI_BODY, MarkCsvRowsDep, MarkRowsDep
 from service.attendance.schemas import (
     AttendanceReport,
     EnrollmentAttendance,
@@ -101,14 +101,9 @@ async def mark_session(
     responses=problem_responses(401, 403, 404, 409, 413, 422),
 )
 async def mark_session_csv(
-    session_id: str,
-    file: Annotated[UploadFile, File(description="UTF-8 CSV: enrollment_id,cnic,status")],
-    session: SessionDep,
-    actor: StaffActor,
-    clock: ClockDep,
+    session_id: str, session: SessionDep, actor: StaffActor, clock: ClockDep, rows: MarkCsvRowsDep
 ) -> MarkResults:
     """Mark a session's roster from a CSV file; one result per line, in order."""
-    rows = await csv_file_rows(file)
     results = await service.mark(session, actor, session_id, rows, now=clock.now())
     return MarkResults(results=results)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from service.completions import certificates, pages, service
-from service.completions.bodies import OPENAPI_BODY, CompletionRowsDep, csv_file_rows
+from service.completions.rows import OPENAPI_BODY, CompletionCsvRowsDep, CompletionRowsDep
 from service.completions.schemas import (
     CertificateRead,
     CertificateVerification,
@@ -67,13 +67,12 @@ async def complete_cohort_rows(
 )
 async def complete_cohort_rows_csv(
     cohort_id: str,
-    file: Annotated[UploadFile, File(description="UTF-8 CSV: enrollment_id,cnic,score,attendance")],
     session: SessionDep,
     actor: StaffActor,
     clock: ClockDep,
+    rows: CompletionCsvRowsDep,
 ) -> CompletionResults:
     """Record many results from a CSV file; one result per line, in order."""
-    rows = await csv_file_rows(file)
     results = await service.complete_many(session, actor, cohort_id, rows, today=clock.now().date())
     return CompletionResults(results=results)
 

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 
 from service.core.auth import RegistrarActor, StaffActor
 from service.core.db import SessionDep
@@ -16,7 +16,14 @@ from service.models.enums import EnrollmentStatus
 router = APIRouter(prefix="/api/v1", tags=["enrollments"], route_class=CheckedRoute)
 
 StatusFilter = Annotated[EnrollmentStatus | None, Query(description="Only this status.")]
-OptionalReason = Annotated[ReasonBody | None, Body()]
+
+
+async def _reason(body: Annotated[ReasonBody | None, Body()] = None) -> str | None:
+    """The optional ``{"reason"}`` body of a status change."""
+    return body.reason if body else None
+
+
+Reason = Annotated[str | None, Depends(_reason)]
 
 
 @router.post(
@@ -87,10 +94,9 @@ async def withdraw(
     enrollment_id: str,
     session: SessionDep,
     actor: RegistrarActor,
-    body: OptionalReason = None,
+    reason: Reason,
 ) -> EnrollmentRead:
     """Withdraw an enrolled or waitlisted enrollment; the waitlist moves up."""
-    reason = body.reason if body else None
     return await service.withdraw(session, actor, enrollment_id, reason=reason)
 
 
@@ -101,10 +107,9 @@ async def drop(
     enrollment_id: str,
     session: SessionDep,
     actor: StaffActor,
-    body: OptionalReason = None,
+    reason: Reason,
 ) -> EnrollmentRead:
     """Drop an enrolled enrollment (staff of the centre, admin); the waitlist moves up."""
-    reason = body.reason if body else None
     return await service.drop(session, actor, enrollment_id, reason=reason)
 
 
@@ -121,10 +126,9 @@ async def decline(
     enrollment_id: str,
     session: SessionDep,
     actor: RegistrarActor,
-    body: OptionalReason = None,
+    reason: Reason,
 ) -> EnrollmentRead:
     """Decline a seat offer: offered → declined; the seat is offered to the next in line."""
-    reason = body.reason if body else None
     return await offers.decline(session, actor, enrollment_id, reason=reason)
 
 
@@ -135,8 +139,7 @@ async def no_show(
     enrollment_id: str,
     session: SessionDep,
     actor: StaffActor,
-    body: OptionalReason = None,
+    reason: Reason,
 ) -> EnrollmentRead:
     """Mark an enrolled applicant a no-show (staff of the centre, admin); the seat frees."""
-    reason = body.reason if body else None
     return await offers.no_show(session, actor, enrollment_id, reason=reason)

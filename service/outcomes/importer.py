@@ -14,20 +14,18 @@ a dry run rolls everything back, so its counts are what a real run reports.
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.applicants.importer import UnreadableFile
 from service.applicants.schemas import ImportReport
+from service.core import csvimport
 from service.core.auth import Actor
-from service.core.errors import ValidationFailed
-from service.core.i18n import msg
 from service.models import Outcome
 from service.models.base import utcnow
 from service.models.enums import EnrollmentStatus
@@ -37,7 +35,6 @@ from service.outcomes.schemas import VALUE_FIELDS, OutcomeCreate
 
 BATCH_SIZE = 1000
 MAX_COLUMNS = 100
-_RETRIES = 3
 COLUMNS: tuple[str, ...] = ("enrollment_id", *OutcomeCreate.model_fields)
 REQUIRED_COLUMNS = ("enrollment_id", "follow_up", "status", "source")
 _TRUE = {"true", "yes", "1"}
@@ -52,72 +49,22 @@ class _Row:
     given: frozenset[str]  # value fields whose column is in the header
 
 
-@dataclass
-class _Result:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
-
-
 def _header(reader: Any) -> dict[str, int]:
-    try:
-        header = next(reader, None)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise _unreadable(exc) from None
-    if not header or not any(h.strip() for h in header):
-        raise ValidationFailed(
-            {"file": msg("file.empty", "The file is empty; the first line must be the header row.")}
-        )
-    if len(header) > MAX_COLUMNS:
-        raise ValidationFailed(
-            {
-                "file": msg(
-                    "file.too_many_columns",
-                    "The header row has {count} columns; at most {max} are allowed.",
-                    count=len(header),
-                    max=MAX_COLUMNS,
-                )
-            }
-        )
+    header = csvimport.header_row(reader, max_columns=MAX_COLUMNS)
     positions: dict[str, int] = {}
     for i, raw in enumerate(header):
         name = raw.strip().lower()
         if name in positions:
-            raise ValidationFailed(
-                {
-                    "file": msg(
-                        "file.duplicate_columns",
-                        "Columns named more than once: {names}.",
-                        names=name,
-                    )
-                }
-            )
+            raise csvimport.duplicate_columns(name)
         if name in COLUMNS:
             positions[name] = i
-    missing = [c for c in REQUIRED_COLUMNS if c not in positions]
-    if missing:
-        raise ValidationFailed(
-            {
-                "file": msg(
-                    "file.missing_columns",
-                    "The header row lacks the columns: {names}.",
-                    names=", ".join(missing),
-                )
-            }
-        )
+    csvimport.require_columns(positions, REQUIRED_COLUMNS)
     return positions
 
 
-def _unreadable(exc: Exception) -> UnreadableFile:
-    if isinstance(exc, UnicodeDecodeError):
-        return UnreadableFile(
-            msg("file.not_utf8_save", "The file is not UTF-8 text; save the CSV as UTF-8.")
-        )
-    return UnreadableFile(msg("file.unreadable", "The file is not a readable CSV text file."))
-
-
-def _parse(record: list[str], columns: dict[str, int], line: int, result: _Result) -> _Row | None:
+def _parse(
+    record: list[str], columns: dict[str, int], line: int, result: csvimport.BatchResult
+) -> _Row | None:
     values: dict[str, Any] = {}
     for name, i in columns.items():
         cell = record[i].strip() if i < len(record) else ""
@@ -140,12 +87,7 @@ def _parse(record: list[str], columns: dict[str, int], line: int, result: _Resul
     except ValidationError as exc:
         for error in exc.errors():
             loc = error.get("loc") or ("row",)
-            message = (
-                "This field is required."
-                if error.get("type") == "missing"
-                else str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
-            )
-            result.errors.append((line, str(loc[0]), message))
+            result.errors.append((line, str(loc[0]), csvimport.field_message(error)))
         return None
     if not enrollment_id:
         return None
@@ -165,31 +107,25 @@ async def import_csv(
         savepoint = await session.begin_nested() if dry_run else None
         try:
             now = utcnow()
-            last_line = reader.line_num
+            records = csvimport.records(reader)
             done = False
             while not done:
                 batch: list[_Row] = []
-                parsed = _Result()
+                parsed = csvimport.BatchResult()
                 while len(batch) + len(parsed.errors) < BATCH_SIZE:
-                    try:
-                        record = next(reader, None)
-                    except (UnicodeDecodeError, csv.Error) as exc:
-                        raise _unreadable(exc) from None
-                    if record is None:
+                    found = next(records, None)
+                    if found is None:
                         done = True
                         break
-                    line, last_line = last_line + 1, reader.line_num
-                    if not any(v.strip() for v in record):
-                        continue
-                    if any("\x00" in v for v in record):
-                        raise _unreadable(csv.Error("NUL"))
+                    line, record = found
                     row = _parse(record, columns, line, parsed)
                     if row is not None:
                         batch.append(row)
                 for line, name, message in parsed.errors:
                     report.add_error(line, name, message)
                 if batch:
-                    await _apply(session, actor, batch, report, now=now)
+                    write = functools.partial(_write, session, actor, batch, now=now)
+                    await csvimport.apply_batch(session, write, report)
         finally:
             if savepoint is not None:
                 await savepoint.rollback()
@@ -199,31 +135,10 @@ async def import_csv(
     return report
 
 
-async def _apply(
-    session: AsyncSession, actor: Actor, batch: list[_Row], report: ImportReport, *, now: datetime
-) -> None:
-    for attempt in range(_RETRIES):
-        try:
-            async with session.begin_nested():
-                result = await _write(session, actor, batch, now=now)
-                await session.flush()
-        except IntegrityError:
-            # A concurrent writer recorded one of these follow-ups: read again.
-            if attempt == _RETRIES - 1:
-                raise
-            continue
-        report.created += result.created
-        report.updated += result.updated
-        report.unchanged += result.unchanged
-        for line, name, message in result.errors:
-            report.add_error(line, name, message)
-        return
-
-
 async def _write(
     session: AsyncSession, actor: Actor, batch: list[_Row], *, now: datetime
-) -> _Result:
-    result = _Result()
+) -> csvimport.BatchResult:
+    result = csvimport.BatchResult()
     contexts = await repository.visible_enrollments(
         session, actor, (r.enrollment_id for r in batch)
     )
@@ -258,4 +173,5 @@ async def _write(
             result.updated += 1
         else:
             result.unchanged += 1
+    await session.flush()
     return result

@@ -1,9 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Query
 
 from service.applicants.schemas import ImportReport
 from service.core.auth import RegistrarActor
+from service.core.csvimport import CsvUpload, DryRun
 from service.core.db import SessionDep
 from service.core.errors import problem_responses
 from service.core.idempotency import IdempotencyDep
@@ -71,8 +72,8 @@ async def list_due(
 async def import_outcomes(
     session: SessionDep,
     actor: RegistrarActor,
-    file: Annotated[UploadFile, File(description="UTF-8 CSV with a header row.")],
-    dry_run: Annotated[bool, Query(description="Validate and count only.")] = False,
+    file: CsvUpload,
+    dry_run: DryRun = False,
 ) -> ImportReport:
     """Record or correct outcomes from a CSV file (per-row errors, re-upload safe)."""
     return await importer.import_csv(session, actor, file.file, dry_run=dry_run)
