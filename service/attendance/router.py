@@ -89,7 +89,7 @@ async def delete_session(session_id: str, session: SessionDep, actor: StaffActor
     openapi_extra=OPENAPI_BODY,
 )
 async def mark_session(
-    session_id: str, rows: MarkRowsDep, session: SessionDep, actor: StaffActor, clock: ClockDep
+    session_id: str, session: SessionDep, actor: StaffActor, rows: MarkRowsDep, clock: ClockDep
 ) -> MarkResults:
     """Mark a session's roster (JSON or CSV); one result per row, in order."""
     results = await service.mark(session, actor, session_id, rows, now=clock.now())

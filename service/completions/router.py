@@ -51,9 +51,9 @@ async def complete_enrollment(
 )
 async def complete_cohort_rows(
     cohort_id: str,
-    rows: CompletionRowsDep,
     session: SessionDep,
     actor: StaffActor,
+    rows: CompletionRowsDep,  # read after the key is checked: no body parsed for strangers
     clock: ClockDep,
 ) -> CompletionResults:
     """Record many results at once (JSON or CSV); one result per row, in order."""

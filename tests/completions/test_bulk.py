@@ -430,3 +430,16 @@ async def test_json_body_over_the_byte_limit_is_413(
     )
     assert r.status_code == 413
     assert r.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cohorts/x/completions", "/api/v1/sessions/x/attendance"])
+@pytest.mark.parametrize("token", [None, "enr_not-a-key"])
+async def test_a_body_is_read_only_after_the_key_is_checked(
+    client: httpx.AsyncClient, path: str, token: str | None
+) -> None:
+    """A stranger's bulk body is never parsed: 401 whatever it holds, not a 422 about it."""
+    headers = {"Content-Type": "application/json", **(auth(token) if token else {})}
+    method = "PUT" if path.endswith("/attendance") else "POST"
+    r = await client.request(method, path, content=b"[not json", headers=headers)
+    assert r.status_code == 401, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
