@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, FromClause, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -58,7 +58,7 @@ def figures_statement(
     *,
     cohort_id: str | None = None,
     enrollment_ids: list[str] | None = None,
-    pending_session_id: str | None = None,
+    without_session_id: str | None = None,
 ) -> AnySelect:
     """Every enrollment with its counts and percent; add a WHERE on ``Enrollment``.
 
@@ -67,8 +67,8 @@ def figures_statement(
     ``cohort_id`` / ``enrollment_ids`` narrow the subqueries (and should be given
     whenever the caller narrows the enrollments the same way).
 
-    ``pending_session_id``: the figure as it stood before that (held) session was
-    marked: it counts only for enrollments already marked at it.
+    ``without_session_id``: the marks at that session are left out of the counts
+    (the session still counts as held): ``change_statement`` adds them back.
     """
     held_q = select(AttendanceSession.cohort_id, func.count(AttendanceSession.id).label("n")).where(
         AttendanceSession.date <= today
@@ -89,18 +89,11 @@ def figures_statement(
         marks_q = marks_q.where(AttendanceSession.cohort_id == cohort_id)
     if enrollment_ids is not None:
         marks_q = marks_q.where(AttendanceMark.enrollment_id.in_(enrollment_ids))
+    if without_session_id is not None:
+        marks_q = marks_q.where(AttendanceMark.session_id != without_session_id)
     held_sub = held_q.group_by(AttendanceSession.cohort_id).subquery("held")
     marks_sub = marks_q.group_by(AttendanceMark.enrollment_id).subquery("marked")
     held: ColumnElement[int] = func.coalesce(held_sub.c.n, 0)
-    if pending_session_id is not None:
-        earlier = aliased(AttendanceMark)
-        already = (
-            select(earlier.id)
-            .where(earlier.session_id == pending_session_id, earlier.enrollment_id == Enrollment.id)
-            .correlate(Enrollment)
-            .exists()
-        )
-        held = held - case((already, 0), else_=1)
     attended: ColumnElement[int] = func.coalesce(marks_sub.c.attended, 0)
     excused: ColumnElement[int] = func.coalesce(marks_sub.c.excused, 0)
     return (
@@ -129,15 +122,9 @@ async def figures(
     cohort_id: str | None = None,
     enrollment_ids: list[str] | None = None,
     enrolled_only: bool = True,
-    pending_session_id: str | None = None,
 ) -> dict[str, Figure]:
     """The figures of a cohort's roster (or of some enrollments), in one statement."""
-    stmt = figures_statement(
-        today,
-        cohort_id=cohort_id,
-        enrollment_ids=enrollment_ids,
-        pending_session_id=pending_session_id,
-    )
+    stmt = figures_statement(today, cohort_id=cohort_id, enrollment_ids=enrollment_ids)
     if cohort_id is not None:
         stmt = stmt.where(Enrollment.cohort_id == cohort_id)
     if enrollment_ids is not None:
@@ -192,3 +179,86 @@ async def roster_page(
         page = page.where(roster.c.hundredths < below * 100)
     rows = (await session.execute(page.order_by(roster.c.enrollment_id).limit(limit))).all()
     return [_figure(r) for r in rows]
+
+
+# --- a marking: the figure before and after it ---------------------------------------
+
+
+def _attended(status: ColumnElement[str | None]) -> ColumnElement[int]:
+    return case((status.in_(ATTENDED), 1), else_=0)
+
+
+def _excused(status: ColumnElement[str | None]) -> ColumnElement[int]:
+    return case((status == AttendanceStatus.excused.value, 1), else_=0)
+
+
+def change_statement(
+    today: date, cohort_id: str, session_id: str, new: FromClause, enrollment_ids: list[str]
+) -> AnySelect:
+    """For a marking of the held session ``session_id``: each marked enrollment still
+    enrolled in the cohort, its current mark there (``previous``) and its figure before
+    (``before_*``) and after (``held``, ``after_*``) the marking, in one statement.
+
+    ``new`` has the columns ``enrollment_id``, ``status`` and ``ord`` (request order).
+    The counts are ``figures_statement`` without that session's marks, plus the old
+    mark (before) or the new one (after). "Before" is the figure as the marks stood:
+    the session counts as held only where it was marked already, so a session that
+    became due today and is marked now is a change this marking makes.
+    """
+    fig = (
+        figures_statement(
+            today, cohort_id=cohort_id, enrollment_ids=enrollment_ids, without_session_id=session_id
+        )
+        .join(new, new.c.enrollment_id == Enrollment.id)
+        .add_columns(new.c.status.label("status"), new.c.ord.label("ord"))
+        .where(
+            Enrollment.cohort_id == cohort_id,
+            Enrollment.status == EnrollmentStatus.enrolled.value,
+        )
+        .subquery("fig")
+    )
+    old = aliased(AttendanceMark)
+    eid = fig.c.enrollment_id
+    previous: ColumnElement[str | None] = old.status  # type: ignore[assignment] # NULL: unmarked
+    before_held = fig.c.held - case((previous.is_(None), 1), else_=0)
+    before_attended = fig.c.attended + _attended(previous)
+    before_excused = fig.c.excused + _excused(previous)
+    after_attended = fig.c.attended + _attended(fig.c.status)
+    after_excused = fig.c.excused + _excused(fig.c.status)
+    return select(
+        fig.c.ord,
+        fig.c.enrollment_id,
+        fig.c.applicant_id,
+        fig.c.status,
+        previous.label("previous"),
+        before_held.label("before_held"),
+        before_attended.label("before_attended"),
+        before_excused.label("before_excused"),
+        _hundredths(before_held, before_attended, before_excused).label("before_hundredths"),
+        fig.c.held,
+        after_attended.label("after_attended"),
+        after_excused.label("after_excused"),
+        _hundredths(fig.c.held, after_attended, after_excused).label("after_hundredths"),
+    ).select_from(fig.outerjoin(old, (old.session_id == session_id) & (old.enrollment_id == eid)))
+
+
+def change_figures(r: object) -> tuple[Figure, Figure]:
+    """The (before, after) figures of one row of ``change_statement``."""
+    eid, applicant = r.enrollment_id, r.applicant_id  # type: ignore[attr-defined]
+    before = Figure(
+        eid,
+        applicant,
+        int(r.before_held),  # type: ignore[attr-defined]
+        int(r.before_attended),  # type: ignore[attr-defined]
+        int(r.before_excused),  # type: ignore[attr-defined]
+        to_percent(r.before_hundredths),  # type: ignore[attr-defined]
+    )
+    after = Figure(
+        eid,
+        applicant,
+        int(r.held),  # type: ignore[attr-defined]
+        int(r.after_attended),  # type: ignore[attr-defined]
+        int(r.after_excused),  # type: ignore[attr-defined]
+        to_percent(r.after_hundredths),  # type: ignore[attr-defined]
+    )
+    return before, after

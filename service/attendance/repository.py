@@ -6,12 +6,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    String,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.core.sql import AnyRow
+from service.core.sql import AnyRow, AnySelect
 from service.models import (
     Applicant,
     AttendanceMark,
@@ -100,11 +114,44 @@ async def delete_unmarked(session: AsyncSession, session_id: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True, slots=True)
+class MarkingContext:
+    """What marking a session needs to know before it locks anything."""
+
+    date: date
+    cohort_id: str
+    centre_id: str
+    cohort_code: str
+    programme_code: str
+    centre_code: str
+
+
+async def marking_context(session: AsyncSession, session_id: str) -> MarkingContext | None:
+    """The session's date, its cohort and the cohort's codes (for events), in one query."""
+    row = (
+        await session.execute(
+            select(
+                AttendanceSession.date,
+                Cohort.id,
+                Cohort.centre_id,
+                Cohort.code,
+                Programme.code,
+                Centre.code,
+            )
+            .join(Cohort, Cohort.id == AttendanceSession.cohort_id)
+            .join(Programme, Programme.id == Cohort.programme_id)
+            .join(Centre, Centre.id == Cohort.centre_id)
+            .where(AttendanceSession.id == session_id)
+        )
+    ).first()
+    return None if row is None else MarkingContext(*row)
+
+
 async def targets(
     session: AsyncSession, cohort_id: str, ids: Sequence[str], cnics: Sequence[str]
 ) -> list[Target]:
     """Enrollments named by id (any cohort, to tell "another cohort" apart) or by CNIC
-    (this cohort only)."""
+    (this cohort only), in one query."""
     stmt = select(
         Enrollment.id,
         Enrollment.applicant_id,
@@ -113,55 +160,110 @@ async def targets(
         Enrollment.status,
         Enrollment.queue_no,
     ).join(Applicant, Applicant.id == Enrollment.applicant_id)
-    found: list[Target] = []
+    parts = []
     if ids:
-        rows = await session.execute(stmt.where(Enrollment.id.in_(ids)))
-        found += [Target(*r) for r in rows]
+        parts.append(stmt.where(Enrollment.id.in_(ids)))
     if cnics:
-        rows = await session.execute(
-            stmt.where(Enrollment.cohort_id == cohort_id, Applicant.cnic.in_(cnics))
-        )
-        found += [Target(*r) for r in rows]
-    return found
+        parts.append(stmt.where(Enrollment.cohort_id == cohort_id, Applicant.cnic.in_(cnics)))
+    if not parts:
+        return []
+    query = parts[0] if len(parts) == 1 else union(*parts)
+    return [Target(*r) for r in await session.execute(query)]
 
 
-async def marks_at(
-    session: AsyncSession, session_id: str, enrollment_ids: Sequence[str] | None = None
-) -> dict[str, str]:
-    """Current marks at a session: enrollment id → status."""
-    stmt = select(AttendanceMark.enrollment_id, AttendanceMark.status).where(
-        AttendanceMark.session_id == session_id
+async def lock_for_marking(session: AsyncSession, cohort_id: str) -> int | None:
+    """Serialise the markings of one cohort; returns its ``min_attendance`` (None: no cohort).
+
+    ``FOR NO KEY UPDATE`` on the cohort row (PostgreSQL; SQLite serialises every
+    writer anyway) until commit. It waits for, and holds off, every change of the
+    cohort's enrollments' statuses: seat changes take the same lock
+    (``seats.repository.lock_for_update``), completions a share lock, deleting a
+    session ``FOR UPDATE``. Taken only once the rows are resolved, right before
+    the marks are written, so it is held for one statement and the commit.
+    """
+    return await session.scalar(
+        select(Cohort.min_attendance).where(Cohort.id == cohort_id).with_for_update(key_share=True)
     )
-    if enrollment_ids is not None:
-        stmt = stmt.where(AttendanceMark.enrollment_id.in_(enrollment_ids))
-    return {r.enrollment_id: r.status for r in await session.execute(stmt)}
 
 
-async def upsert_marks(
+def new_marks(marks: Sequence[Marked]) -> FromClause:
+    """The marks a request writes, as a relation: ``(enrollment_id, status, ord)``."""
+    rows = values(
+        column("enrollment_id", String),
+        column("status", String),
+        column("ord", Integer),
+        name="new_marks",
+    ).data([(m.enrollment_id, m.status, i) for i, m in enumerate(marks)])
+    return rows.cte("new_marks")
+
+
+async def write_marks(
     session: AsyncSession,
     session_id: str,
-    marks: Sequence[Marked],
+    changes: AnySelect,
     *,
     at: datetime,
     key_id: str,
     actor: str,
-    previous: dict[str, str],
+) -> Sequence[AnyRow]:
+    """Write the marks ``changes`` lists (one per enrollment and session: the last write
+    wins) and their history; returns the rows of ``changes`` as they were before.
+
+    ``changes`` selects ``ord``, ``enrollment_id``, ``status`` (the new mark) and
+    ``previous`` (the current one) among its columns (``percent.change_statement``).
+    PostgreSQL: one statement, the upsert and the history insert as data-modifying
+    CTEs beside the select (all three see the marks as they stood before it).
+    SQLite: the select, then the upsert and the history insert.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        rows = (await session.execute(changes.order_by(changes.selected_columns.ord))).all()
+        await _write_marks_one_by_one(session, session_id, rows, at=at, key_id=key_id, actor=actor)
+        return rows
+    cur = changes.cte("changes")
+    ordered = cur.c.ord
+    sid = literal(session_id, AttendanceMark.session_id.type)
+    when = literal(at, AttendanceMark.marked_at.type)
+    key = literal(key_id, AttendanceMark.marked_by_key_id.type)
+    upsert = pg_insert(AttendanceMark).from_select(
+        ["session_id", "enrollment_id", "status", "marked_at", "marked_by_key_id"],
+        select(sid, cur.c.enrollment_id, cur.c.status, when, key).order_by(ordered),
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["session_id", "enrollment_id"],
+        set_={
+            "status": upsert.excluded.status,
+            "marked_at": upsert.excluded.marked_at,
+            "marked_by_key_id": upsert.excluded.marked_by_key_id,
+        },
+    )
+    history = insert(AttendanceMarkChange).from_select(
+        ["session_id", "enrollment_id", "from_status", "to_status", "actor", "key_id", "at"],
+        select(
+            sid,
+            cur.c.enrollment_id,
+            cur.c.previous,
+            cur.c.status,
+            literal(actor, AttendanceMarkChange.actor.type),
+            key,
+            literal(at, AttendanceMarkChange.at.type),
+        ).order_by(ordered),
+    )
+    stmt = select(cur).add_cte(upsert.cte("upserted"), history.cte("recorded")).order_by(ordered)
+    return (await session.execute(stmt)).all()
+
+
+async def _write_marks_one_by_one(
+    session: AsyncSession,
+    session_id: str,
+    rows: Sequence[AnyRow],
+    *,
+    at: datetime,
+    key_id: str,
+    actor: str,
 ) -> None:
-    """Write the marks (one per enrollment and session: the last write wins) and their history."""
-    if not marks:
+    if not rows:
         return
-    rows = [
-        {
-            "session_id": session_id,
-            "enrollment_id": m.enrollment_id,
-            "status": m.status,
-            "marked_at": at,
-            "marked_by_key_id": key_id,
-        }
-        for m in marks
-    ]
-    dialect = session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(AttendanceMark)
+    stmt = sqlite_insert(AttendanceMark)
     stmt = stmt.on_conflict_do_update(
         index_elements=["session_id", "enrollment_id"],
         set_={
@@ -170,20 +272,32 @@ async def upsert_marks(
             "marked_by_key_id": stmt.excluded.marked_by_key_id,
         },
     )
-    await session.execute(stmt, rows)
+    await session.execute(
+        stmt,
+        [
+            {
+                "session_id": session_id,
+                "enrollment_id": r.enrollment_id,
+                "status": r.status,
+                "marked_at": at,
+                "marked_by_key_id": key_id,
+            }
+            for r in rows
+        ],
+    )
     await session.execute(
         insert(AttendanceMarkChange),
         [
             {
                 "session_id": session_id,
-                "enrollment_id": m.enrollment_id,
-                "from_status": previous.get(m.enrollment_id),
-                "to_status": m.status,
+                "enrollment_id": r.enrollment_id,
+                "from_status": r.previous,
+                "to_status": r.status,
                 "actor": actor,
                 "key_id": key_id,
                 "at": at,
             }
-            for m in marks
+            for r in rows
         ],
     )
 
@@ -222,20 +336,6 @@ async def held_count(session: AsyncSession, cohort_id: str, today: date) -> int:
         )
     )
     return int(found or 0)
-
-
-async def codes_of(session: AsyncSession, cohort: Cohort) -> tuple[str, str]:
-    """The cohort's (programme code, centre code), for event data."""
-    row = (
-        await session.execute(
-            select(Programme.code, Centre.code)
-            .select_from(Cohort)
-            .join(Programme, Programme.id == Cohort.programme_id)
-            .join(Centre, Centre.id == Cohort.centre_id)
-            .where(Cohort.id == cohort.id)
-        )
-    ).one()
-    return str(row[0]), str(row[1])
 
 
 async def visible_enrollment(
