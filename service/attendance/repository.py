@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     FromClause,
     Integer,
     Select,
     String,
+    bindparam,
     column,
     delete,
     func,
@@ -25,6 +28,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.attendance.percent import held_count
+from service.core.db import execute_standalone
 from service.core.sql import AnyRow, AnySelect
 from service.models import (
     Applicant,
@@ -329,13 +334,27 @@ async def enrollment_marks(
     return (await session.execute(stmt)).all()
 
 
-async def held_count(session: AsyncSession, cohort_id: str, today: date) -> int:
-    found = await session.scalar(
-        select(func.count(AttendanceSession.id)).where(
-            AttendanceSession.cohort_id == cohort_id, AttendanceSession.date <= today
-        )
-    )
-    return int(found or 0)
+@dataclass(frozen=True, slots=True)
+class RosterHead:
+    centre_id: str
+    min_attendance: int
+    held: int
+
+
+_ROSTER_HEAD = select(
+    Cohort.centre_id,
+    Cohort.min_attendance,
+    held_count(bindparam("today", type_=Date), Cohort.id),
+).where(Cohort.id == bindparam("cohort_id", type_=String))
+
+
+async def roster_head(session: AsyncSession, cohort_id: str, today: date) -> RosterHead | None:
+    """The cohort's centre, threshold and sessions held by ``today``; None: no such cohort.
+
+    One read, outside any transaction on PostgreSQL (``execute_standalone``)."""
+    params = {"cohort_id": cohort_id, "today": today}
+    row: Any = (await execute_standalone(session, _ROSTER_HEAD, params)).first()
+    return None if row is None else RosterHead(row[0], int(row[1]), int(row[2] or 0))
 
 
 async def visible_enrollment(

@@ -317,27 +317,35 @@ async def roster(
     today: date,
     below: float | None = None,
 ) -> Roster:
-    """One row per enrolled enrollment with its percent; ``below``: the at-risk list."""
-    cohort = await _cohort_in_scope(session, actor, cohort_id)
+    """One row per enrolled enrollment with its percent; ``below``: the at-risk list.
+
+    Two reads (the cohort with its held count, then the page with every percent in one
+    statement); the rows are built without validation (``model_construct``): every
+    value comes typed from SQL, and FastAPI serialises the model as declared."""
+    head = await repository.roster_head(session, cohort_id, today)
+    if head is None:
+        raise seats.cohort_not_found()
+    seats.check_centre(actor, head.centre_id)
     after = decode_cursor(page.cursor) if page.cursor else None
     found = await percent.roster_page(
-        session, today, cohort.id, after=after, limit=page.limit + 1, below=below
+        session, today, cohort_id, after=after, limit=page.limit + 1, below=below
     )
     more = len(found) > page.limit
     found = found[: page.limit]
-    return Roster(
-        cohort_id=cohort.id,
-        min_attendance=cohort.min_attendance,
-        sessions_held=await repository.held_count(session, cohort.id, today),
+    row = RosterRow.model_construct
+    return Roster.model_construct(
+        cohort_id=cohort_id,
+        min_attendance=head.min_attendance,
+        sessions_held=head.held,
         items=[
-            RosterRow(
+            row(
                 enrollment_id=f.enrollment_id,
                 applicant_id=f.applicant_id,
                 percent=f.percent,
                 sessions_held=f.held,
                 attended=f.attended,
                 excused=f.excused,
-                at_risk=f.at_risk(cohort.min_attendance),
+                at_risk=f.at_risk(head.min_attendance),
             )
             for f in found
         ],
