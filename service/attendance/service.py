@@ -19,7 +19,6 @@ from service.attendance.schemas import (
     EnrollmentAttendance,
     MarkResult,
     Roster,
-    RosterRow,
     SessionCreate,
     SessionMark,
     SessionRead,
@@ -320,8 +319,8 @@ async def roster(
     """One row per enrolled enrollment with its percent; ``below``: the at-risk list.
 
     Two reads (the cohort with its held count, then the page with every percent in one
-    statement); the rows are built without validation (``model_construct``): every
-    value comes typed from SQL, and FastAPI serialises the model as declared."""
+    statement); the response is validated from plain dicts in one call (pydantic's core
+    does it for all the rows at once, faster than building each row in Python)."""
     head = await repository.roster_head(session, cohort_id, today)
     if head is None:
         raise seats.cohort_not_found()
@@ -332,24 +331,25 @@ async def roster(
     )
     more = len(found) > page.limit
     found = found[: page.limit]
-    row = RosterRow.model_construct
-    return Roster.model_construct(
-        cohort_id=cohort_id,
-        min_attendance=head.min_attendance,
-        sessions_held=head.held,
-        items=[
-            row(
-                enrollment_id=f.enrollment_id,
-                applicant_id=f.applicant_id,
-                percent=f.percent,
-                sessions_held=f.held,
-                attended=f.attended,
-                excused=f.excused,
-                at_risk=f.at_risk(head.min_attendance),
-            )
-            for f in found
-        ],
-        next_cursor=encode_cursor(found[-1].enrollment_id) if more and found else None,
+    return Roster.model_validate(
+        {
+            "cohort_id": cohort_id,
+            "min_attendance": head.min_attendance,
+            "sessions_held": head.held,
+            "items": [
+                {
+                    "enrollment_id": f.enrollment_id,
+                    "applicant_id": f.applicant_id,
+                    "percent": f.percent,
+                    "sessions_held": f.held,
+                    "attended": f.attended,
+                    "excused": f.excused,
+                    "at_risk": f.at_risk(head.min_attendance),
+                }
+                for f in found
+            ],
+            "next_cursor": encode_cursor(found[-1].enrollment_id) if more and found else None,
+        }
     )
 
 
