@@ -85,8 +85,8 @@ def figures_statement(
     today: DateArg,
     *,
     cohort_id: StrArg | None = None,
-    enrollment_ids: list[str] | None = None,
-    without_session_id: str | None = None,
+    enrollment_ids: list[str] | AnySelect | None = None,
+    without_session_id: StrArg | None = None,
 ) -> AnySelect:
     """Every enrollment with its counts and percent; add a WHERE on ``Enrollment``.
 
@@ -240,7 +240,7 @@ def _excused(status: ColumnElement[str | None]) -> ColumnElement[int]:
 
 
 def change_statement(
-    today: date, cohort_id: str, session_id: str, new: FromClause, enrollment_ids: list[str]
+    today: DateArg, cohort_id: StrArg, session_id: StrArg, new: FromClause
 ) -> AnySelect:
     """For a marking of the held session ``session_id``: each marked enrollment still
     enrolled in the cohort, its current mark there (``previous``) and its figure before
@@ -251,17 +251,19 @@ def change_statement(
     mark (before) or the new one (after). "Before" is the figure as the marks stood:
     the session counts as held only where it was marked already, so a session that
     became due today and is marked now is a change this marking makes.
+    The arguments may be bound parameters (``repository.write_marks`` builds the
+    PostgreSQL statement once).
     """
     fig = (
         figures_statement(
-            today, cohort_id=cohort_id, enrollment_ids=enrollment_ids, without_session_id=session_id
+            today,
+            cohort_id=cohort_id,
+            enrollment_ids=select(new.c.enrollment_id),
+            without_session_id=session_id,
         )
         .join(new, new.c.enrollment_id == Enrollment.id)
         .add_columns(new.c.status.label("status"), new.c.ord.label("ord"))
-        .where(
-            Enrollment.cohort_id == cohort_id,
-            Enrollment.status == EnrollmentStatus.enrolled.value,
-        )
+        .where(Enrollment.status == EnrollmentStatus.enrolled.value)
         .subquery("fig")
     )
     old = aliased(AttendanceMark)

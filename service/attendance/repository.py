@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Date,
-    FromClause,
     Integer,
     Select,
     String,
@@ -19,16 +19,16 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     select,
     union,
     values,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.attendance.percent import held_count
+from service.attendance.percent import change_statement, held_count
 from service.core.db import execute_standalone
 from service.core.sql import AnyRow, AnySelect
 from service.models import (
@@ -191,47 +191,28 @@ async def lock_for_marking(session: AsyncSession, cohort_id: str) -> int | None:
     )
 
 
-def new_marks(marks: Sequence[Marked]) -> FromClause:
-    """The marks a request writes, as a relation: ``(enrollment_id, status, ord)``."""
-    rows = values(
-        column("enrollment_id", String),
-        column("status", String),
-        column("ord", Integer),
-        name="new_marks",
-    ).data([(m.enrollment_id, m.status, i) for i, m in enumerate(marks)])
-    return rows.cte("new_marks")
-
-
-async def write_marks(
-    session: AsyncSession,
-    session_id: str,
-    changes: AnySelect,
-    *,
-    at: datetime,
-    key_id: str,
-    actor: str,
-) -> Sequence[AnyRow]:
-    """Write the marks ``changes`` lists (one per enrollment and session: the last write
-    wins) and their history; returns the rows of ``changes`` as they were before.
-
-    ``changes`` selects ``ord``, ``enrollment_id``, ``status`` (the new mark) and
-    ``previous`` (the current one) among its columns (``percent.change_statement``).
-    PostgreSQL: one statement, the upsert and the history insert as data-modifying
-    CTEs beside the select (all three see the marks as they stood before it).
-    SQLite: the select, then the upsert and the history insert.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        rows = (await session.execute(changes.order_by(changes.selected_columns.ord))).all()
-        await _write_marks_one_by_one(session, session_id, rows, at=at, key_id=key_id, actor=actor)
-        return rows
-    cur = changes.cte("changes")
-    ordered = cur.c.ord
-    sid = literal(session_id, AttendanceMark.session_id.type)
-    when = literal(at, AttendanceMark.marked_at.type)
-    key = literal(key_id, AttendanceMark.marked_by_key_id.type)
+@cache
+def _pg_marking() -> AnySelect:
+    """The PostgreSQL marking statement, built (and compiled) once: the new marks come as
+    two arrays (``ids``, ``statuses``), everything else as bound parameters. The upsert
+    and the history insert are data-modifying CTEs beside the select of
+    ``percent.change_statement`` (all three see the marks as they stood before)."""
+    new = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(String)), bindparam("statuses", type_=ARRAY(String))
+        )
+        .table_valued("enrollment_id", "status", with_ordinality="ord")
+        .render_derived(name="new_marks", with_types=False)
+    )
+    sid = bindparam("session_id", type_=String)
+    changes = change_statement(
+        bindparam("today", type_=Date), bindparam("cohort_id", type_=String), sid, new
+    ).cte("changes")
+    when = bindparam("at", type_=AttendanceMark.marked_at.type)
+    key = bindparam("key_id", type_=String)
     upsert = pg_insert(AttendanceMark).from_select(
         ["session_id", "enrollment_id", "status", "marked_at", "marked_by_key_id"],
-        select(sid, cur.c.enrollment_id, cur.c.status, when, key).order_by(ordered),
+        select(sid, changes.c.enrollment_id, changes.c.status, when, key).order_by(changes.c.ord),
     )
     upsert = upsert.on_conflict_do_update(
         index_elements=["session_id", "enrollment_id"],
@@ -245,16 +226,65 @@ async def write_marks(
         ["session_id", "enrollment_id", "from_status", "to_status", "actor", "key_id", "at"],
         select(
             sid,
-            cur.c.enrollment_id,
-            cur.c.previous,
-            cur.c.status,
-            literal(actor, AttendanceMarkChange.actor.type),
+            changes.c.enrollment_id,
+            changes.c.previous,
+            changes.c.status,
+            bindparam("actor", type_=String),
             key,
-            literal(at, AttendanceMarkChange.at.type),
-        ).order_by(ordered),
+            when,
+        ).order_by(changes.c.ord),
     )
-    stmt = select(cur).add_cte(upsert.cte("upserted"), history.cte("recorded")).order_by(ordered)
-    return (await session.execute(stmt)).all()
+    return (
+        select(changes)
+        .add_cte(upsert.cte("upserted"), history.cte("recorded"))
+        .order_by(changes.c.ord)
+    )
+
+
+async def write_marks(
+    session: AsyncSession,
+    session_id: str,
+    cohort_id: str,
+    marks: Sequence[Marked],
+    *,
+    today: date,
+    at: datetime,
+    key_id: str,
+    actor: str,
+) -> Sequence[AnyRow]:
+    """Write the marks (one per enrollment and session: the last write wins) of those
+    still enrolled in the cohort, and their history, in request order; returns
+    ``percent.change_statement``'s rows (previous marks, figures before and after).
+
+    PostgreSQL: one statement (``_pg_marking``). SQLite: the select, then the upsert
+    and the history insert.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        params = {
+            "ids": [m.enrollment_id for m in marks],
+            "statuses": [m.status for m in marks],
+            "session_id": session_id,
+            "cohort_id": cohort_id,
+            "today": today,
+            "at": at,
+            "key_id": key_id,
+            "actor": actor,
+        }
+        return (await session.execute(_pg_marking(), params)).all()
+    new = (
+        values(
+            column("enrollment_id", String),
+            column("status", String),
+            column("ord", Integer),
+            name="new_marks",
+        )
+        .data([(m.enrollment_id, m.status, i) for i, m in enumerate(marks)])
+        .cte("new_marks")
+    )
+    changes = change_statement(today, cohort_id, session_id, new)
+    rows = (await session.execute(changes.order_by(changes.selected_columns.ord))).all()
+    await _write_marks_one_by_one(session, session_id, rows, at=at, key_id=key_id, actor=actor)
+    return rows
 
 
 async def _write_marks_one_by_one(

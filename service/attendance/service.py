@@ -224,15 +224,15 @@ async def mark(
         if min_attendance is None:
             raise seats.cohort_not_found()
         marks = [Marked(p.target.id, p.row.status or "") for p in good if p.target is not None]
-        changes = percent.change_statement(
-            today,
-            context.cohort_id,
-            session_id,
-            repository.new_marks(marks),
-            [m.enrollment_id for m in marks],
-        )
         written = await repository.write_marks(
-            session, session_id, changes, at=now, key_id=actor.key_id, actor=actor.name
+            session,
+            session_id,
+            context.cohort_id,
+            marks,
+            today=today,
+            at=now,
+            key_id=actor.key_id,
+            actor=actor.name,
         )
         previous = {r.enrollment_id: r.previous for r in written}
         _warn_at_risk(session, context, min_attendance, written, now)
