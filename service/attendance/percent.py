@@ -251,7 +251,7 @@ def change_statement(
     mark (before) or the new one (after). "Before" is the figure as the marks stood:
     the session counts as held only where it was marked already, so a session that
     became due today and is marked now is a change this marking makes.
-    The arguments may be bound parameters (``repository.write_marks`` builds the
+    The arguments may be bound parameters (``mark_repository.write_marks`` builds the
     PostgreSQL statement once).
     """
     fig = (

@@ -10,8 +10,8 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.attendance import percent, repository, summary
-from service.attendance.repository import Marked, MarkingContext, Target
+from service.attendance import mark_repository, percent, repository, summary
+from service.attendance.mark_repository import Marked, MarkingContext, Target
 from service.attendance.rows import MarkRow
 from service.attendance.schemas import (
     AttendanceReport,
@@ -196,7 +196,7 @@ async def mark(
 
     Few round trips, one short lock: the session and its cohort (one query), the rows'
     enrollments (one query), then the cohort's marking lock
-    (``repository.lock_for_marking``) and one statement that writes every mark and its
+    (``mark_repository.lock_for_marking``) and one statement that writes every mark and its
     history and returns each trainee's previous mark and figures before and after
     (``percent.change_statement``), then the commit. Markings of one cohort are
     serialised from the lock to the commit, so each sees the marks of the one before:
@@ -205,7 +205,7 @@ async def mark(
     before the lock; an enrollment that stopped being enrolled meanwhile is left out
     by that statement (it reads them again) and reported as that row's error.
     """
-    context = await repository.marking_context(session, session_id)
+    context = await mark_repository.marking_context(session, session_id)
     if context is None:
         raise session_not_found()
     seats.check_centre(actor, context.centre_id)
@@ -215,16 +215,16 @@ async def mark(
 
     ids = sorted({r.enrollment_id for r in rows if r.error is None and r.enrollment_id})
     cnics = sorted({r.cnic for r in rows if r.error is None and r.cnic})
-    found = await repository.targets(session, context.cohort_id, ids, cnics)
+    found = await mark_repository.targets(session, context.cohort_id, ids, cnics)
     plans = _plan(context.cohort_id, rows, found)
     good = [p for p in plans if p.error is None and p.target is not None]
     previous: dict[str, str | None] = {}
     if good:
-        min_attendance = await repository.lock_for_marking(session, context.cohort_id)
+        min_attendance = await mark_repository.lock_for_marking(session, context.cohort_id)
         if min_attendance is None:
             raise seats.cohort_not_found()
         marks = [Marked(p.target.id, p.row.status or "") for p in good if p.target is not None]
-        written = await repository.write_marks(
+        written = await mark_repository.write_marks(
             session,
             session_id,
             context.cohort_id,
