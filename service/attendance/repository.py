@@ -1,50 +1,41 @@
-"""Every SQL statement of attendance: sessions, marks and their history."""
+"""SQL of attendance: sessions, marks and their history, rosters (marking a session's
+statements are in ``mark_repository.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    bindparam,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.attendance.percent import held_count
+from service.core.db import execute_standalone
 from service.core.sql import AnyRow
 from service.models import (
     Applicant,
     AttendanceMark,
     AttendanceMarkChange,
     AttendanceSession,
-    Centre,
     Cohort,
     Enrollment,
-    Programme,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """An enrollment a row may name: by id, or by its applicant's CNIC."""
-
-    id: str
-    applicant_id: str
-    cohort_id: str
-    cnic: str
-    status: str
-    queue_no: int
-
-
-@dataclass(frozen=True, slots=True)
-class Marked:
-    enrollment_id: str
-    status: str
-
-
 async def cohort(session: AsyncSession, cohort_id: str, *, lock: bool = False) -> Cohort | None:
-    """The cohort; with ``lock``, its row locked until commit (PostgreSQL): one marking
-    request per cohort at a time, so each sees the marks of the one before."""
+    """The cohort; with ``lock``, its row locked ``FOR UPDATE`` until commit (PostgreSQL):
+    no marking meanwhile (``mark_repository.lock_for_marking``)."""
     stmt = select(Cohort).where(Cohort.id == cohort_id)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
@@ -100,94 +91,6 @@ async def delete_unmarked(session: AsyncSession, session_id: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def targets(
-    session: AsyncSession, cohort_id: str, ids: Sequence[str], cnics: Sequence[str]
-) -> list[Target]:
-    """Enrollments named by id (any cohort, to tell "another cohort" apart) or by CNIC
-    (this cohort only)."""
-    stmt = select(
-        Enrollment.id,
-        Enrollment.applicant_id,
-        Enrollment.cohort_id,
-        Applicant.cnic,
-        Enrollment.status,
-        Enrollment.queue_no,
-    ).join(Applicant, Applicant.id == Enrollment.applicant_id)
-    found: list[Target] = []
-    if ids:
-        rows = await session.execute(stmt.where(Enrollment.id.in_(ids)))
-        found += [Target(*r) for r in rows]
-    if cnics:
-        rows = await session.execute(
-            stmt.where(Enrollment.cohort_id == cohort_id, Applicant.cnic.in_(cnics))
-        )
-        found += [Target(*r) for r in rows]
-    return found
-
-
-async def marks_at(
-    session: AsyncSession, session_id: str, enrollment_ids: Sequence[str] | None = None
-) -> dict[str, str]:
-    """Current marks at a session: enrollment id → status."""
-    stmt = select(AttendanceMark.enrollment_id, AttendanceMark.status).where(
-        AttendanceMark.session_id == session_id
-    )
-    if enrollment_ids is not None:
-        stmt = stmt.where(AttendanceMark.enrollment_id.in_(enrollment_ids))
-    return {r.enrollment_id: r.status for r in await session.execute(stmt)}
-
-
-async def upsert_marks(
-    session: AsyncSession,
-    session_id: str,
-    marks: Sequence[Marked],
-    *,
-    at: datetime,
-    key_id: str,
-    actor: str,
-    previous: dict[str, str],
-) -> None:
-    """Write the marks (one per enrollment and session: the last write wins) and their history."""
-    if not marks:
-        return
-    rows = [
-        {
-            "session_id": session_id,
-            "enrollment_id": m.enrollment_id,
-            "status": m.status,
-            "marked_at": at,
-            "marked_by_key_id": key_id,
-        }
-        for m in marks
-    ]
-    dialect = session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(AttendanceMark)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["session_id", "enrollment_id"],
-        set_={
-            "status": stmt.excluded.status,
-            "marked_at": stmt.excluded.marked_at,
-            "marked_by_key_id": stmt.excluded.marked_by_key_id,
-        },
-    )
-    await session.execute(stmt, rows)
-    await session.execute(
-        insert(AttendanceMarkChange),
-        [
-            {
-                "session_id": session_id,
-                "enrollment_id": m.enrollment_id,
-                "from_status": previous.get(m.enrollment_id),
-                "to_status": m.status,
-                "actor": actor,
-                "key_id": key_id,
-                "at": at,
-            }
-            for m in marks
-        ],
-    )
-
-
 async def changes_of(session: AsyncSession, session_id: str) -> Sequence[AttendanceMarkChange]:
     return (
         await session.scalars(
@@ -215,27 +118,27 @@ async def enrollment_marks(
     return (await session.execute(stmt)).all()
 
 
-async def held_count(session: AsyncSession, cohort_id: str, today: date) -> int:
-    found = await session.scalar(
-        select(func.count(AttendanceSession.id)).where(
-            AttendanceSession.cohort_id == cohort_id, AttendanceSession.date <= today
-        )
-    )
-    return int(found or 0)
+@dataclass(frozen=True, slots=True)
+class RosterHead:
+    centre_id: str
+    min_attendance: int
+    held: int
 
 
-async def codes_of(session: AsyncSession, cohort: Cohort) -> tuple[str, str]:
-    """The cohort's (programme code, centre code), for event data."""
-    row = (
-        await session.execute(
-            select(Programme.code, Centre.code)
-            .select_from(Cohort)
-            .join(Programme, Programme.id == Cohort.programme_id)
-            .join(Centre, Centre.id == Cohort.centre_id)
-            .where(Cohort.id == cohort.id)
-        )
-    ).one()
-    return str(row[0]), str(row[1])
+_ROSTER_HEAD = select(
+    Cohort.centre_id,
+    Cohort.min_attendance,
+    held_count(bindparam("today", type_=Date), Cohort.id),
+).where(Cohort.id == bindparam("cohort_id", type_=String))
+
+
+async def roster_head(session: AsyncSession, cohort_id: str, today: date) -> RosterHead | None:
+    """The cohort's centre, threshold and sessions held by ``today``; None: no such cohort.
+
+    One read, outside any transaction on PostgreSQL (``execute_standalone``)."""
+    params = {"cohort_id": cohort_id, "today": today}
+    row: Any = (await execute_standalone(session, _ROSTER_HEAD, params)).first()
+    return None if row is None else RosterHead(row[0], int(row[1]), int(row[2] or 0))
 
 
 async def visible_enrollment(

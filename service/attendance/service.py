@@ -10,9 +10,8 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.attendance import percent, repository, summary
-from service.attendance.percent import Figure
-from service.attendance.repository import Marked, Target
+from service.attendance import mark_repository, percent, repository, summary
+from service.attendance.mark_repository import Marked, MarkingContext, Target
 from service.attendance.rows import MarkRow
 from service.attendance.schemas import (
     AttendanceReport,
@@ -20,7 +19,6 @@ from service.attendance.schemas import (
     EnrollmentAttendance,
     MarkResult,
     Roster,
-    RosterRow,
     SessionCreate,
     SessionMark,
     SessionRead,
@@ -30,6 +28,7 @@ from service.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from service.core.i18n import msg
 from service.core.pagination import PageParams, decode_cursor, encode_cursor
 from service.core.scope import centre_in_scope, enrollments_visible_to
+from service.core.sql import AnyRow
 from service.events.emit import emit
 from service.models import AttendanceSession, Cohort
 from service.models.enums import EnrollmentStatus, Role
@@ -193,38 +192,53 @@ def _plan(cohort_id: str, rows: Sequence[MarkRow], found: Sequence[Target]) -> l
 async def mark(
     session: AsyncSession, actor: Actor, session_id: str, rows: Sequence[MarkRow], *, now: datetime
 ) -> list[MarkResult]:
-    """Mark a held session's roster; a re-mark replaces (last write wins) and is recorded."""
-    found = await repository.find_session(session, session_id)
-    if found is None:
+    """Mark a held session's roster; a re-mark replaces (last write wins) and is recorded.
+
+    Few round trips, one short lock: the session and its cohort (one query), the rows'
+    enrollments (one query), then the cohort's marking lock
+    (``mark_repository.lock_for_marking``) and one statement that writes every mark and its
+    history and returns each trainee's previous mark and figures before and after
+    (``percent.change_statement``), then the commit. Markings of one cohort are
+    serialised from the lock to the commit, so each sees the marks of the one before:
+    the last write wins per trainee, both are recorded, and each crossing below the
+    threshold is seen by exactly one of them. The rows' enrollment statuses are read
+    before the lock; an enrollment that stopped being enrolled meanwhile is left out
+    by that statement (it reads them again) and reported as that row's error.
+    """
+    context = await mark_repository.marking_context(session, session_id)
+    if context is None:
         raise session_not_found()
-    cohort = await repository.cohort(session, found.cohort_id, lock=True)
-    if cohort is None:
-        raise seats.cohort_not_found()
-    seats.check_centre(actor, cohort.centre_id)
+    seats.check_centre(actor, context.centre_id)
     today = now.date()
-    if found.date > today:
-        raise FutureSession(found.date, today)
+    if context.date > today:
+        raise FutureSession(context.date, today)
 
     ids = sorted({r.enrollment_id for r in rows if r.error is None and r.enrollment_id})
     cnics = sorted({r.cnic for r in rows if r.error is None and r.cnic})
-    plans = _plan(cohort.id, rows, await repository.targets(session, cohort.id, ids, cnics))
+    found = await mark_repository.targets(session, context.cohort_id, ids, cnics)
+    plans = _plan(context.cohort_id, rows, found)
     good = [p for p in plans if p.error is None and p.target is not None]
-    marked_ids = [p.target.id for p in good if p.target is not None]
-    before = await percent.figures(
-        session, today, enrollment_ids=marked_ids, pending_session_id=session_id
-    )
-    previous = await repository.marks_at(session, session_id, marked_ids)
-    await repository.upsert_marks(
-        session,
-        session_id,
-        [Marked(p.target.id, p.row.status or "") for p in good if p.target is not None],
-        at=now,
-        key_id=actor.key_id,
-        actor=actor.name,
-        previous=previous,
-    )
-    after = await percent.figures(session, today, enrollment_ids=marked_ids)
-    await _warn_at_risk(session, cohort, before, after, now)
+    previous: dict[str, str | None] = {}
+    if good:
+        min_attendance = await mark_repository.lock_for_marking(session, context.cohort_id)
+        if min_attendance is None:
+            raise seats.cohort_not_found()
+        marks = [Marked(p.target.id, p.row.status or "") for p in good if p.target is not None]
+        written = await mark_repository.write_marks(
+            session,
+            session_id,
+            context.cohort_id,
+            marks,
+            today=today,
+            at=now,
+            key_id=actor.key_id,
+            actor=actor.name,
+        )
+        previous = {r.enrollment_id: r.previous for r in written}
+        _warn_at_risk(session, context, min_attendance, written, now)
+        for p in good:
+            if p.target is not None and p.target.id not in previous:
+                p.error = "the enrollment is no longer enrolled"
     return [
         MarkResult(
             row=p.row.row,
@@ -237,46 +251,33 @@ async def mark(
     ]
 
 
-async def _warn_at_risk(
+def _warn_at_risk(
     session: AsyncSession,
-    cohort: Cohort,
-    before: dict[str, Figure],
-    after: dict[str, Figure],
+    context: MarkingContext,
+    min_attendance: int,
+    written: Sequence[AnyRow],
     now: datetime,
 ) -> None:
-    """``attendance.at_risk`` for each enrollment this request took below the threshold.
-
-    "Before" is the figure as the marks stood: the session being marked counts only
-    where it was marked already, so a session that became due today and is marked
-    now is a change this request makes (see ``percent.figures_statement``).
-    """
-    crossed = [
-        f
-        for f in after.values()
-        if f.at_risk(cohort.min_attendance)
-        and not (
-            f.enrollment_id in before and before[f.enrollment_id].at_risk(cohort.min_attendance)
-        )
-    ]
-    if not crossed:
-        return
-    programme, centre = await repository.codes_of(session, cohort)
-    for f in crossed:
+    """``attendance.at_risk`` for each enrollment this marking took below the threshold."""
+    for row in written:
+        before, after = percent.change_figures(row)
+        if not after.at_risk(min_attendance) or before.at_risk(min_attendance):
+            continue
         emit(
             session,
             "attendance.at_risk",
             {
-                "enrollment_id": f.enrollment_id,
-                "applicant_id": f.applicant_id,
-                "cohort_id": cohort.id,
-                "cohort": cohort.code,
-                "programme": programme,
-                "centre": centre,
-                "percent": f.percent,
-                "reason": f"attendance {f.percent}% is below the cohort's minimum "
-                f"{cohort.min_attendance}% after {f.held} sessions",
+                "enrollment_id": after.enrollment_id,
+                "applicant_id": after.applicant_id,
+                "cohort_id": context.cohort_id,
+                "cohort": context.cohort_code,
+                "programme": context.programme_code,
+                "centre": context.centre_code,
+                "percent": after.percent,
+                "reason": f"attendance {after.percent}% is below the cohort's minimum "
+                f"{min_attendance}% after {after.held} sessions",
             },
-            centre_id=cohort.centre_id,
+            centre_id=context.centre_id,
             at=now,
         )
 
@@ -315,31 +316,40 @@ async def roster(
     today: date,
     below: float | None = None,
 ) -> Roster:
-    """One row per enrolled enrollment with its percent; ``below``: the at-risk list."""
-    cohort = await _cohort_in_scope(session, actor, cohort_id)
+    """One row per enrolled enrollment with its percent; ``below``: the at-risk list.
+
+    Two reads (the cohort with its held count, then the page with every percent in one
+    statement); the response is validated from plain dicts in one call (pydantic's core
+    does it for all the rows at once, faster than building each row in Python)."""
+    head = await repository.roster_head(session, cohort_id, today)
+    if head is None:
+        raise seats.cohort_not_found()
+    seats.check_centre(actor, head.centre_id)
     after = decode_cursor(page.cursor) if page.cursor else None
     found = await percent.roster_page(
-        session, today, cohort.id, after=after, limit=page.limit + 1, below=below
+        session, today, cohort_id, after=after, limit=page.limit + 1, below=below
     )
     more = len(found) > page.limit
     found = found[: page.limit]
-    return Roster(
-        cohort_id=cohort.id,
-        min_attendance=cohort.min_attendance,
-        sessions_held=await repository.held_count(session, cohort.id, today),
-        items=[
-            RosterRow(
-                enrollment_id=f.enrollment_id,
-                applicant_id=f.applicant_id,
-                percent=f.percent,
-                sessions_held=f.held,
-                attended=f.attended,
-                excused=f.excused,
-                at_risk=f.at_risk(cohort.min_attendance),
-            )
-            for f in found
-        ],
-        next_cursor=encode_cursor(found[-1].enrollment_id) if more and found else None,
+    return Roster.model_validate(
+        {
+            "cohort_id": cohort_id,
+            "min_attendance": head.min_attendance,
+            "sessions_held": head.held,
+            "items": [
+                {
+                    "enrollment_id": f.enrollment_id,
+                    "applicant_id": f.applicant_id,
+                    "percent": f.percent,
+                    "sessions_held": f.held,
+                    "attended": f.attended,
+                    "excused": f.excused,
+                    "at_risk": f.at_risk(head.min_attendance),
+                }
+                for f in found
+            ],
+            "next_cursor": encode_cursor(found[-1].enrollment_id) if more and found else None,
+        }
     )
 
 
