@@ -133,6 +133,15 @@ async def lock_for_marking(session: AsyncSession, cohort_id: str) -> int | None:
     )
 
 
+async def session_still_there(session: AsyncSession, session_id: str) -> bool:
+    """Read under the marking lock: a session deleted since the marking first read it
+    (deleting takes the cohort's lock too) is gone now, not a foreign-key error later."""
+    found = await session.scalar(
+        select(AttendanceSession.id).where(AttendanceSession.id == session_id)
+    )
+    return found is not None
+
+
 @cache
 def _pg_marking() -> AnySelect:
     """The PostgreSQL marking statement, built (and compiled) once: the new marks come as

@@ -223,6 +223,8 @@ async def mark(
         min_attendance = await mark_repository.lock_for_marking(session, context.cohort_id)
         if min_attendance is None:
             raise seats.cohort_not_found()
+        if not await mark_repository.session_still_there(session, session_id):
+            raise session_not_found()
         marks = [Marked(p.target.id, p.row.status or "") for p in good if p.target is not None]
         written = await mark_repository.write_marks(
             session,

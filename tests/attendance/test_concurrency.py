@@ -10,13 +10,13 @@ import asyncio
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from service.core.config import Settings
 from service.core.db import Database
 from service.main import create_app
-from service.models import AttendanceMark, AttendanceMarkChange, Event
+from service.models import AttendanceMark, AttendanceMarkChange, AttendanceSession, Event
 from tests.attendance.helpers import START, add_sessions, clock_at, days, running_cohort
 from tests.completions.helpers import many_enrolled
 from tests.factories import auth, make_key
@@ -122,5 +122,44 @@ async def test_a_crossing_made_by_two_markings_at_once_is_warned_once(
                 assert events == round_ + 1
                 for held in sessions[:2]:  # back to 6 of 6: no warning on the way up
                     assert (await mark(tokens[0], held, "present")).status_code == 200
+    finally:
+        await db.dispose()
+
+
+async def test_a_session_deleted_while_being_marked_is_a_404(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session is deleted (committed, another connection) after the marking read it
+    and before it takes the cohort's lock: 404, not a foreign-key error."""
+    from service.attendance import mark_repository
+
+    db = Database.from_url(fresh_database_url)
+    app = create_app(settings=Settings(database_url=fresh_database_url), database=db)
+    app.state.clock = clock_at()
+    try:
+        async with db.sessionmaker() as s:
+            token = await make_key(s, "staff")
+            cohort = await running_cohort(s, capacity=3)
+            trainees = [e for e, _ in await many_enrolled(s, cohort, 3)]
+            [held] = await add_sessions(s, cohort, START)
+            await s.commit()
+        targets = mark_repository.targets
+
+        async def targets_then_deleted(*args: object, **kwargs: object) -> object:
+            found = await targets(*args, **kwargs)  # type: ignore[arg-type]
+            async with db.sessionmaker() as other, other.begin():
+                await other.execute(delete(AttendanceSession).where(AttendanceSession.id == held))
+            return found
+
+        monkeypatch.setattr(mark_repository, "targets", targets_then_deleted)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            rows = [{"enrollment_id": t, "status": "present"} for t in trainees]
+            r = await client.put(
+                f"/api/v1/sessions/{held}/attendance", json=rows, headers=auth(token)
+            )
+        assert r.status_code == 404, r.text
+        async with db.sessionmaker() as s:
+            assert await s.scalar(select(func.count()).select_from(AttendanceMark)) == 0
     finally:
         await db.dispose()
