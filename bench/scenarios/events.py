@@ -194,16 +194,17 @@ def received(url: str) -> int:
 
 
 @contextmanager
-def dispatchers(database: str, count: int, settings: Settings) -> Iterator[None]:
+def dispatchers(database: str, count: int, settings: Settings) -> Iterator[list[int]]:
+    """``count`` standalone dispatcher processes; yields their pids."""
     env = {**harness.service_env(database, settings), **DISPATCH_ENV}
     argv = [sys.executable, "-m", "service", "worker"]
     log_name = f"worker-{database}-{count}-{time.monotonic_ns()}.log"
-    with _process(argv, env, log_name, settings):
+    with _process(argv, env, log_name, settings) as proc:
         if count == 1:
-            yield
+            yield [proc.pid]
             return
-        with dispatchers(database, count - 1, settings):
-            yield
+        with dispatchers(database, count - 1, settings) as others:
+            yield [proc.pid, *others]
 
 
 MAKE_EVENTS = """
@@ -259,15 +260,18 @@ def dispatch_point(
 ) -> dict[str, Any]:
     """``count`` events through ``workers`` running dispatchers to the receiver."""
     timeout = max(60.0, count / 50)
-    with dispatchers(db.name, workers, settings):
+    with dispatchers(db.name, workers, settings) as pids:
         # Ready: one probe event delivered (then a moment for the others to start polling).
         probe = asyncio.run(_deliver(db.dsn, 1, 60))
         if probe["delivered"] != 1:
             raise BenchError("no dispatcher delivered the probe event within 60 s")
         time.sleep(2)
-        before = received(url)
+        before, cpu = received(url), sum(harness.cpu_seconds(p) for p in pids)
         point = asyncio.run(_deliver(db.dsn, count, timeout))
+        cpu = sum(harness.cpu_seconds(p) for p in pids) - cpu
         point["received"] = received(url) - before
+        # CPU time the dispatchers spent per delivery: comparable on a busy machine too.
+        point["cpu_ms_per_event"] = round(cpu * 1000 / max(point["delivered"], 1), 2)
     return {"label": f"dispatcher x{workers}", "dispatchers": workers, "events": count, **point}
 
 
