@@ -380,6 +380,11 @@ def run(settings: Settings) -> dict[str, Any]:
         f"feed: {n['feed_events']:,} events seeded by SQL, GET {FEED_PAGE} with an admin key, "
         "one connection; the deep page starts 1,000 events before the end",
     ]
+    written = [f"{p['label']}: {p['events_written']:,}" for p in points if "events_written" in p]
+    if written:
+        notes.append(
+            "event rows written during each A/B point (warm-up included): " + "; ".join(written)
+        )
     status = "failed" if errors else "ok"
     result: dict[str, Any] = {"status": status, "points": points, "notes": notes}
     if errors:
