@@ -140,7 +140,12 @@ def worker() -> None:
         finally:
             await db.dispose()
 
-    asyncio.run(main())
+    try:  # the event loop `serve` gets from uvicorn too, when installed
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from bench.scenarios import (
     attendance,
     catalog,
     enroll,
+    events,
     export,
     import_,
     offers,
@@ -40,6 +41,7 @@ SCENARIOS: dict[str, tuple[str, Runner]] = {
     "outcomes": (outcomes.TITLE, outcomes.run),
     "churn": (offers.TITLE_CHURN, offers.run_churn),
     "offer-sweep": (offers.TITLE_SWEEP, offers.run_sweep),
+    "events": (events.TITLE, events.run),
 }
 
 DEFAULT = [name for name in SCENARIOS if name != "catalog"]

@@ -232,11 +232,14 @@ async def _load_offers(dsn: str, count: int, people: list[str]) -> str:
 
 
 async def _sweep(
-    db: BenchDatabase, server: Server, cohort_id: str, people: list[str]
+    db: BenchDatabase, server: Server, cohort_id: str, people: list[str], batch: int | None = None
 ) -> dict[str, Any]:
     from service.core.db import Database
     from service.seats.repository import cohorts_with_due_offers
+    from service.seats.service import EXPIRY_BATCH
     from service.seats.sweep import expire_offers
+
+    batch = batch or EXPIRY_BATCH
 
     database = Database.from_url(harness.sqlalchemy_url(db.name))
     batches: list[float] = []
@@ -263,7 +266,7 @@ async def _sweep(
             while True:
                 t = time.monotonic()
                 now = datetime.now(UTC)
-                n = await expire_offers(database, now)
+                n = await expire_offers(database, now, batch=batch)
                 batches.append(time.monotonic() - t)
                 total += n
                 if n == 0:
@@ -280,6 +283,7 @@ async def _sweep(
     await database.dispose()
     return {
         "label": "offer-sweep (1 cohort)",
+        "batch": batch,
         "offers_expired": expired,
         "sweep_s": round(elapsed, 2),
         "batches": len(batches),

@@ -8,7 +8,10 @@ Floors, served by bench/floor.py (raw ASGI on uvicorn, same worker count):
   route validating the service's own registration schema; no auth, no ORM, no
   middleware — what the fixed stack alone allows.
 - "ceiling: static GET": a constant JSON body, no database.
-Every request body has a unique CNIC (bench/lua/register.lua).
+Every request body has a unique CNIC (bench/lua/register.lua). With 2 workers
+one more point sends the district as "lahore district" instead of "Lahore"
+(matched through the normalised key rather than the exact name): the A/B of
+district matching, in the same run.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ from bench.scenarios.common import require_endpoint
 
 TITLE = "register: POST /api/v1/applicants vs raw asyncpg INSERT floor"
 WORKER_COUNTS = (1, 2)
+# District matching (issue #22): the canonical name "Lahore" (every other point)
+# against a spelling matched through its normalised key ("lahore district").
+# A body without a district is not measured: the contract requires the field.
+DISTRICT_SPELLING = "lahore district"
+DISTRICT_AB_WORKERS = 2
 
 
 async def _scratch_table(dsn: str) -> None:
@@ -92,6 +100,20 @@ def run(settings: Settings) -> dict[str, Any]:
                         warmup_args={**args, "prefix": warm_prefix},
                     )
                 )
+                if workers == DISTRICT_AB_WORKERS:
+                    # The A/B of district matching: the same body with a spelling
+                    # that is matched through its normalised key, not the exact name.
+                    args = {**args, "district": DISTRICT_SPELLING}
+                    points.append(
+                        measure(
+                            settings,
+                            server,
+                            f'POST /api/v1/applicants, district "{DISTRICT_SPELLING}"',
+                            "register",
+                            {**args, "prefix": str(30 + 2 * i)},
+                            warmup_args={**args, "prefix": str(31 + 2 * i)},
+                        )
+                    )
     finally:
         if not settings.keep_databases:
             harness.drop_database(db.name)

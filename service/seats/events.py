@@ -3,12 +3,16 @@
 Every status change writes its event here, in the transaction of the change.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.models import Enrollment, EnrollmentEvent
 from service.models.base import utcnow
+from service.models.enums import EnrollmentStatus
 
 SYSTEM_ACTOR = "system"
 
@@ -35,3 +39,25 @@ def record_event(
     )
     session.add(event)
     return event
+
+
+async def record_expiries(session: AsyncSession, expired: Sequence[Any], *, reason: str) -> None:
+    """The audit rows of offers a set-based UPDATE expired, in one multi-row INSERT:
+    ``offered → expired`` by ``system``, each at its own ``offer_expires_at``."""
+    if not expired:
+        return
+    await session.execute(
+        insert(EnrollmentEvent).values(
+            [
+                {
+                    "enrollment_id": row.id,
+                    "from_status": EnrollmentStatus.offered,
+                    "to_status": EnrollmentStatus.expired,
+                    "actor": SYSTEM_ACTOR,
+                    "at": row.offer_expires_at,
+                    "reason": reason,
+                }
+                for row in expired
+            ]
+        )
+    )

@@ -26,10 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.core.sql import AnyRow
 from service.models import Cohort, Enrollment
+from service.models.base import utcnow
 from service.models.enums import SEAT_HOLDING_STATUSES, CohortStatus, EnrollmentStatus
 
 WAITLISTED = EnrollmentStatus.waitlisted.value
 OFFERED = EnrollmentStatus.offered.value
+EXPIRED = EnrollmentStatus.expired.value
 
 
 @dataclass(slots=True)
@@ -235,19 +237,28 @@ async def waitlist_head(session: AsyncSession, cohort_id: str, count: int) -> Se
     ).all()
 
 
-async def due_offers(
+async def expire_due_offers(
     session: AsyncSession, cohort_id: str, now: datetime, limit: int
-) -> Sequence[Enrollment]:
-    """Up to ``limit`` of the cohort's offers expired at ``now``, earliest expiry first."""
-    return (
-        await session.scalars(
-            select(Enrollment)
-            .where(Enrollment.cohort_id == cohort_id, offer_due(now))
-            .order_by(Enrollment.offer_expires_at, Enrollment.queue_no)
-            .limit(limit)
-            .execution_options(populate_existing=True)
+) -> list[Any]:
+    """Mark up to ``limit`` of the cohort's offers expired at ``now`` as ``expired`` in
+    one ``UPDATE … RETURNING`` (earliest expiry first; loaded objects are synchronised).
+    Returns their ``id``, ``offer_expires_at`` and ``queue_no``, in that order."""
+    due = (
+        select(Enrollment.id)
+        .where(Enrollment.cohort_id == cohort_id, offer_due(now))
+        .order_by(Enrollment.offer_expires_at, Enrollment.queue_no)
+        .limit(limit)
+    )
+    rows = (
+        await session.execute(
+            update(Enrollment)
+            .where(Enrollment.id.in_(due.scalar_subquery()))
+            .values(status=EXPIRED, updated_at=utcnow())
+            .returning(Enrollment.id, Enrollment.offer_expires_at, Enrollment.queue_no)
+            .execution_options(synchronize_session="fetch")
         )
     ).all()
+    return sorted(rows, key=lambda r: (r.offer_expires_at, r.queue_no))
 
 
 async def cohorts_with_due_offers(session: AsyncSession, now: datetime, limit: int) -> list[str]:

@@ -43,7 +43,7 @@ from service.models.enums import (
     WaitlistMode,
 )
 from service.seats import repository
-from service.seats.events import SYSTEM_ACTOR, record_event
+from service.seats.events import SYSTEM_ACTOR, record_event, record_expiries
 from service.seats.repository import LockedCohort
 
 E = EnrollmentStatus
@@ -199,19 +199,11 @@ async def expire_due(
     """Materialise up to ``limit`` offers of the locked cohort that are expired at
     ``now``: each becomes ``expired`` as of its ``offer_expires_at`` (actor
     ``system``), and the freed seats go to the waitlist's head, whose offers'
-    windows start ``now``. Returns how many expired; 0 costs one indexed query."""
-    due = await repository.due_offers(session, cohort.id, now, limit)
-    for enrollment in due:
-        enrollment.status = E.expired
-        record_event(
-            session,
-            enrollment,
-            from_status=E.offered.value,
-            to_status=E.expired.value,
-            actor=SYSTEM_ACTOR,
-            reason=EXPIRED_REASON,
-            at=enrollment.offer_expires_at,
-        )
+    windows start ``now``. Set-based: one ``UPDATE … RETURNING`` for the batch and one
+    multi-row INSERT for its audit rows. Returns how many expired; 0 costs one
+    indexed statement."""
+    due = await repository.expire_due_offers(session, cohort.id, now, limit)
+    await record_expiries(session, due, reason=EXPIRED_REASON)
     if due:
         cohort.seats_taken -= len(due)
         cohort.offers_pending -= len(due)

@@ -181,6 +181,30 @@ async def finish(
     return done.first() is not None
 
 
+async def succeed(
+    session: AsyncSession, delivery_ids: Sequence[str], worker: str, code: int, at: datetime
+) -> Sequence[str]:
+    """Record that the receiver answered ``code`` (2xx) to each of these attempts, where
+    ``worker`` still holds the lease; the ids recorded."""
+    done = await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(list(delivery_ids)), WebhookDelivery.leased_by == worker)
+        .values(
+            leased_by=None,
+            leased_until=None,
+            status="succeeded",
+            attempts=WebhookDelivery.attempts + 1,
+            last_status_code=code,
+            last_error=None,
+            next_attempt_at=None,
+            updated_at=at,
+        )
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return done.scalars().all()
+
+
 async def release(session: AsyncSession, worker: str) -> None:
     """Give back every lease of ``worker`` (graceful shutdown)."""
     await session.execute(

@@ -26,6 +26,7 @@ from bench.scenarios import (
     SCENARIOS,
     catalog,
     enroll,
+    events,
     export,
     import_,
     offers,
@@ -36,12 +37,12 @@ from bench.scenarios import (
 from tests.conftest import PG_URL
 
 BRIEF_NAMES = {"register", "enroll-hot", "enroll-spread", "progress", "export", "import"}
-BRIEF_NAMES |= {"churn", "offer-sweep"}
+BRIEF_NAMES |= {"churn", "offer-sweep", "events"}
 
 
 def test_every_scenario_is_registered() -> None:
     assert set(SCENARIOS) >= BRIEF_NAMES
-    for module in (catalog, enroll, export, import_, offers, progress, register):
+    for module in (catalog, enroll, events, export, import_, offers, progress, register):
         assert module.__doc__
     for title, runner in SCENARIOS.values():
         assert title
@@ -88,7 +89,7 @@ def test_import_csv_has_the_post_field_names(tmp_path: Path) -> None:
 
 
 def test_lua_scripts_are_complete(tmp_path: Path) -> None:
-    for name in ("get", "register", "centre", "enroll"):
+    for name in ("get", "register", "centre", "enroll", "mark"):
         script = harness.lua_script(name, tmp_path).read_text()
         assert "function done(" in script
         assert "function request()" in script
@@ -135,6 +136,32 @@ def test_report_renders_goals_from_results() -> None:
     assert "✔ 2 workers ≥ 1,000 req/s" in text
     assert "✘ 2 workers ≥ 50 % of the raw-asyncpg floor (measured 40%)" in text
     assert "**Pending**: not built" in text
+
+
+def test_report_renders_points_measured_without_wrk() -> None:
+    dispatch = {"label": "dispatcher x1", "dispatchers": 1, "events": 100, "delivered": 100}
+    dispatch |= {"seconds": 0.05, "events_per_s": 2000.0, "fanned_out_s": 0.01, "failed": 0}
+    sweep = {"label": "offer-sweep (1 cohort)", "offers_expired": 2000, "sweep_s": 1.5}
+    results = {
+        "machine": report.machine_info(),
+        "settings": {
+            "duration": 1,
+            "warmup": 0,
+            "connections": 4,
+            "threads": 1,
+            "wrk_cpus": None,
+            "log_level": "info",
+            "quick": True,
+        },
+        "scenarios": {
+            "events": {"status": "ok", "points": [dispatch], "notes": []},
+            "offer-sweep": {"status": "ok", "points": [sweep], "notes": []},
+        },
+    }
+    text = report.render(results, {"events": "events", "offer-sweep": "offer-sweep"})
+    assert "| dispatcher x1 | 1 | 100 | 100 | 0.1 | 2,000.0 |" in text
+    assert "✔ one dispatcher ≥ 1,000 events/s (measured 2,000)" in text
+    assert "| offer-sweep (1 cohort) | 2,000 | 1.5 |" in text
 
 
 # ---------------------------------------------------------------- with PostgreSQL
@@ -247,5 +274,33 @@ def test_outcomes_scenario_on_tiny_sizes(bench_settings: Settings) -> None:
             due = server.get(outcomes.DUE, db.admin_token)
             assert due.status_code == 200, due.text
             assert due.json()["items"]
+    finally:
+        harness.drop_database(db.name)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.slow
+def test_events_scenario_parts_on_tiny_sizes(bench_settings: Settings) -> None:
+    db = harness.fresh_database("smoke_events")
+    try:
+        events.set_outbox(db.dsn, False)
+        before = events.event_count(db.dsn)
+        asyncio.run(enroll._seed_applicants(db.dsn, 5))
+        assert events.event_count(db.dsn) == before  # the outbox is off
+        events.set_outbox(db.dsn, True)
+        with events.receiver(bench_settings) as url:
+            env = events.DISPATCH_ENV
+            with harness.run_server("service", db.name, 1, bench_settings, extra_env=env) as srv:
+                events.create_endpoint(srv, db.admin_token, url)
+            point = events.dispatch_point(bench_settings, db, url, 1, 50)
+        assert point["delivered"] == 50, point
+        assert point["received"] >= 50
+        assert point["failed"] == 0
+        xid, seq = asyncio.run(events.seed_events(db.dsn, 1_600))
+        with harness.run_server("service", db.name, 1, bench_settings) as server:
+            page = server.get(events.FEED_PAGE, db.admin_token).json()
+            assert len(page["items"]) == 500
+            deep = server.get(f"{events.FEED_PAGE}&after={xid}.{seq}", db.admin_token).json()
+            assert len(deep["items"]) == 500
     finally:
         harness.drop_database(db.name)
