@@ -49,6 +49,10 @@ class LockedCohort:
     waitlist_mode: str
     offer_hours: int
     offers_pending: int
+    pool_count: int = 0
+    # A pooled claim's decision (``pools.claim``): the status and the pool taken.
+    placed_status: str | None = None
+    placed_pool: str | None = None
 
 
 LOCKED_COLUMNS = (
@@ -65,6 +69,7 @@ LOCKED_COLUMNS = (
     Cohort.waitlist_mode,
     Cohort.offer_hours,
     Cohort.offers_pending,
+    Cohort.pool_count,
 )
 
 
@@ -153,14 +158,15 @@ async def claim_place(session: AsyncSession, cohort_id: str, now: datetime) -> L
     The caller reads the decision back: the request is waitlisted exactly when
     the returned ``waitlist_length`` is above zero. When the caller then refuses
     the request, its rollback undoes all of it. None when there is no such
-    cohort, or when due offers must be materialised first (``claim_decidable``).
+    cohort, when due offers must be materialised first (``claim_decidable``), or
+    when the cohort has reserved-seat pools (``service.pools.claim`` decides).
     """
     is_open = Cohort.status == CohortStatus.open.value
     free = seat_free()
     row = (
         await session.execute(
             update(Cohort)
-            .where(Cohort.id == cohort_id, claim_decidable(now))
+            .where(Cohort.id == cohort_id, Cohort.pool_count == 0, claim_decidable(now))
             .values(
                 queue_seq=Cohort.queue_seq + 1,
                 seats_taken=Cohort.seats_taken + case((and_(is_open, free), 1), else_=0),
@@ -182,6 +188,7 @@ async def save_counters(session: AsyncSession, cohort: LockedCohort) -> None:
         update(Cohort)
         .where(Cohort.id == cohort.id)
         .values(
+            queue_seq=cohort.queue_seq,
             seats_taken=cohort.seats_taken,
             waitlist_length=cohort.waitlist_length,
             offers_pending=cohort.offers_pending,
