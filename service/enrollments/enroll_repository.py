@@ -62,6 +62,8 @@ class EnrollSnapshot:
     date_of_birth: date
     created_by_key_id: str | None
     cohort: CohortSnapshot | None
+    # Gender, province and district: what reserved-seat pools match on.
+    place: tuple[str, str, str] = ("", "", "")
 
 
 def _snapshot_statement() -> AnySelect:
@@ -72,6 +74,9 @@ def _snapshot_statement() -> AnySelect:
             Applicant.id.label("applicant_id"),
             Applicant.date_of_birth,
             Applicant.created_by_key_id,
+            Applicant.gender,
+            Applicant.province,
+            Applicant.district,
             Cohort.id,
             Cohort.centre_id,
             Cohort.status,
@@ -213,7 +218,8 @@ async def snapshot(
             pool_count=row.pool_count,
             due_offer_id=row.due_offer_id,
         )
-    return EnrollSnapshot(row.applicant_id, row.date_of_birth, row.created_by_key_id, cohort)
+    place = (str(row.gender), str(row.province), str(row.district))
+    return EnrollSnapshot(row.applicant_id, row.date_of_birth, row.created_by_key_id, cohort, place)
 
 
 async def enroll_in_one_statement(

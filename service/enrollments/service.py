@@ -108,7 +108,7 @@ async def enroll(
         cohort_id,
         now=now,
         expire_first=expire_first,
-        applicant_id=found.applicant_id,
+        place=found.place,
         pooled=found.cohort.pool_count > 0,
     )
     if cohort is None:

@@ -60,18 +60,6 @@ async def due_offers_by_pool(
     return {(c, p): n for c, p, n in rows if p is not None}
 
 
-async def applicant_place(session: AsyncSession, applicant_id: str) -> tuple[str, str, str] | None:
-    """An applicant's current gender, province and district."""
-    row = (
-        await session.execute(
-            select(Applicant.gender, Applicant.province, Applicant.district).where(
-                Applicant.id == applicant_id
-            )
-        )
-    ).first()
-    return None if row is None else (str(row[0]), str(row[1]), row[2])
-
-
 async def waitlist_after(
     session: AsyncSession,
     cohort_id: str,

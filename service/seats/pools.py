@@ -172,15 +172,18 @@ async def seats_of(session: AsyncSession, cohort: LockedCohort, now: datetime) -
 
 
 async def claim(
-    session: AsyncSession, cohort: LockedCohort, applicant_id: str, now: datetime
+    session: AsyncSession,
+    cohort: LockedCohort,
+    place: tuple[str, str, str] | None,
+    now: datetime,
 ) -> None:
-    """A new request of ``applicant_id`` takes its place in the locked (pooled) cohort;
-    the decision is left on ``cohort.placed_status`` / ``placed_pool``."""
+    """A new request of an applicant at ``place`` (gender, province, district, read
+    with the request) takes its place in the locked (pooled) cohort; the decision
+    is left on ``cohort.placed_status`` / ``placed_pool``."""
     seats = await seats_of(session, cohort, now)
     cohort.queue_seq += 1
     taken, pool = False, None
     if cohort.status == CohortStatus.open.value:
-        place = await pool_repository.applicant_place(session, applicant_id)
         # The waitlist has had every seat it may take: what is free now is this request's.
         if cohort.waitlist_length == 0 or seats.pool_for(place) is not None:
             taken, pool = seats.take(place)

@@ -125,7 +125,7 @@ async def claim(
     *,
     now: datetime | None = None,
     expire_first: bool = False,
-    applicant_id: str = "",
+    place: tuple[str, str, str] | None = None,
     pooled: bool = False,
 ) -> LockedCohort | None:
     """Lock the cohort and claim the next place in line (see ``repository.claim_place``);
@@ -137,7 +137,8 @@ async def claim(
     own offer is due, so the cohort's due offers are materialised in any case
     (its live row must become ``expired`` before the new one is inserted).
     A cohort with reserved-seat pools decides under the lock in Python
-    (``pools.claim``: the applicant's attributes choose the seat), after
+    (``pools.claim``: ``place``, the applicant's gender, province and district,
+    chooses the seat), after
     materialising its due releases; read the decision with ``claimed_status``
     (``pooled``: known to have pools, so the lock is taken at once)."""
     now = now or utcnow()
@@ -152,7 +153,7 @@ async def claim(
         pass
     if cohort.pool_count:
         await release_due(session, cohort, now)
-        await pools.claim(session, cohort, applicant_id, now)
+        await pools.claim(session, cohort, place, now)
         await repository.save_counters(session, cohort)
         return cohort
     return await repository.claim_place(session, cohort_id, now)
