@@ -160,8 +160,7 @@ async def claim(
 
 
 def claimed_status(cohort: LockedCohort) -> EnrollmentStatus:
-    """What the place ``claim`` just took is: waitlisted exactly when anyone waits
-    (a pooled cohort: as ``pools.claim`` decided)."""
+    """What ``claim`` took: waitlisted when anyone waits (pooled: as ``pools.claim`` said)."""
     if cohort.placed_status is not None:
         return E(cohort.placed_status)
     return E.waitlisted if cohort.waitlist_length > 0 else E.enrolled
@@ -220,7 +219,9 @@ async def expire_due(
     """Materialise up to ``limit`` offers of the locked cohort that are expired at
     ``now``: each becomes ``expired`` as of its ``offer_expires_at`` (actor
     ``system``), and the freed seats go to the waitlist's head, whose offers'
-    windows start ``now``. Returns how many expired; 0 costs one indexed query."""
+    windows start ``now``. Returns how many expired (0 costs at most one query)."""
+    if cohort.offers_pending <= 0:  # no offer pending: none is due
+        return 0
     due = await repository.due_offers(session, cohort.id, now, limit)
     for enrollment in due:
         enrollment.status = E.expired
