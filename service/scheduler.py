@@ -20,7 +20,7 @@ from datetime import datetime
 from service.core.clock import Clock
 from service.core.db import Database
 from service.outcomes.due import emit_due as outcomes_due
-from service.seats.sweep import expire_offers
+from service.seats.sweep import expire_offers, release_pools
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ Job = Callable[[Database, datetime], Awaitable[int]]
 
 JOBS: list[tuple[str, Job]] = [
     ("offer_expiries", expire_offers),
+    ("pool_releases", release_pools),
     ("outcome.due", outcomes_due),
 ]
 

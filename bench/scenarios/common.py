@@ -28,8 +28,15 @@ def has_endpoint(server: Server, method: str, path: str) -> bool:
     return True
 
 
-def create_cohort(server: Server, token: str, code: str, capacity: int) -> dict[str, Any]:
-    """POST /api/v1/cohorts (contract fields); starts in 2 weeks so ages 18..35 qualify."""
+def create_cohort(
+    server: Server,
+    token: str,
+    code: str,
+    capacity: int,
+    reserved: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """POST /api/v1/cohorts (contract fields); starts in 2 weeks so ages 18..35 qualify;
+    ``reserved``: its reserved-seat pools."""
     start = date.today() + timedelta(days=14)
     body = {
         "programme": "zte-ict",
@@ -42,6 +49,8 @@ def create_cohort(server: Server, token: str, code: str, capacity: int) -> dict[
         "capacity": capacity,
         "mode": "onsite",
     }
+    if reserved:
+        body["reserved"] = reserved
     r = server.post("/api/v1/cohorts", body, token)
     if r.status_code != 201:
         raise BenchError(f"creating cohort {code}: {r.status_code} {r.text[:500]}")

@@ -24,6 +24,12 @@ TITLE_SPREAD = "enroll-spread: POST /api/v1/cohorts/{id}/enrollments, 100 cohort
 HOT_CAPACITY = 100_000  # the API caps capacity at 100,000
 SPREAD_COHORTS = 100
 ENROLL_PATH = "/api/v1/cohorts/{id}/enrollments"
+# enroll-hot's second point: the same cohort with two reserved-seat pools (a women's
+# 30 % quota and a district allocation), so requests take the locked path.
+HOT_POOLS = [
+    {"code": "women", "seats": 30_000, "rule": {"gender": ["female"]}},
+    {"code": "lahore", "seats": 5_000, "rule": {"district": ["Lahore"]}},
+]
 
 
 def applicants_needed(settings: Settings) -> int:
@@ -74,8 +80,9 @@ def _point(
     warm_cohort: str,
 ) -> dict[str, Any]:
     work = settings.work_dir
-    measured = write_lines(work / f"cohorts-{label}-{server.workers}.txt", cohorts)
-    warm = write_lines(work / f"cohorts-{label}-{server.workers}-warm.txt", [warm_cohort])
+    name = label.replace(", ", "-").replace(" ", "-")
+    measured = write_lines(work / f"cohorts-{name}-{server.workers}.txt", cohorts)
+    warm = write_lines(work / f"cohorts-{name}-{server.workers}-warm.txt", [warm_cohort])
     base = {"token": db.admin_token, "applicants": applicants, "threads": str(settings.threads)}
     point = measure(
         settings,
@@ -107,11 +114,30 @@ def run_hot(settings: Settings) -> dict[str, Any]:
                 points.append(
                     _point(settings, server, db, "enroll-hot", applicants, [hot["id"]], warm["id"])
                 )
+                pooled = create_cohort(
+                    server, db.admin_token, f"bench-pools-{workers}w", HOT_CAPACITY, HOT_POOLS
+                )
+                warm = create_cohort(
+                    server, db.admin_token, f"bench-pools-{workers}w-warm", HOT_CAPACITY, HOT_POOLS
+                )
+                points.append(
+                    _point(
+                        settings,
+                        server,
+                        db,
+                        "enroll-hot, cohort with two pools",
+                        applicants,
+                        [pooled["id"]],
+                        warm["id"],
+                    )
+                )
     finally:
         if not settings.keep_databases:
             harness.drop_database(db.name)
     note = f"one cohort of capacity {HOT_CAPACITY:,}: every request ends `enrolled` (no waitlist)"
-    return {"status": "ok", "points": points, "notes": [note]}
+    pools = "; `enroll-hot, cohort with two pools`: the same with pools of 30,000 (women) and "
+    pools += "5,000 (Lahore) seats, decided under the cohort's lock"
+    return {"status": "ok", "points": points, "notes": [note + pools]}
 
 
 def run_spread(settings: Settings) -> dict[str, Any]:

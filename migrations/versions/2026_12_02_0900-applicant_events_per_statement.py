@@ -11,8 +11,8 @@ with one ``INSERT … SELECT`` per statement, whether the applicants came by
 
 SQLite keeps its row trigger (no transition tables there).
 
-Revision ID: 0012_applicant_events_stmt
-Revises: 0011_offers
+Revision ID: 0013_applicant_events_stmt
+Revises: 0012_reserved_pools
 Create Date: 2026-12-02 09:00:00
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012_applicant_events_stmt"
-down_revision: str | None = "0011_offers"
+revision: str = "0013_applicant_events_stmt"
+down_revision: str | None = "0012_reserved_pools"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

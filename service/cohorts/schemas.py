@@ -4,7 +4,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from service.core.fields import IsoDate
-from service.models.enums import CohortMode, CohortStatus, WaitlistMode
+from service.models.enums import CohortMode, CohortStatus, Gender, Province, WaitlistMode
 
 Code = Annotated[
     str,
@@ -24,6 +24,52 @@ OfferHours = Annotated[
 
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+DistrictText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+class PoolRule(Schema):
+    """Who a pool's seats are for: every key given must match (any of its values)."""
+
+    gender: list[Gender] | None = Field(None, min_length=1, max_length=3)
+    province: list[Province] | None = Field(None, min_length=1, max_length=7)
+    district: list[DistrictText] | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="Any spelling of a district; stored as its canonical name.",
+    )
+
+
+class PoolIn(Schema):
+    """One reserved-seat pool (contract: Reserved seats)."""
+
+    code: Code = Field(description="Unique within the cohort, e.g. women.")
+    seats: Annotated[int, Field(gt=0, le=100_000, strict=True)]
+    rule: PoolRule
+    release_on: IsoDate | None = Field(
+        None,
+        description="From this date (00:00 UTC) unfilled seats are open seats; at the latest "
+        "from the cohort's start_date or /start.",
+    )
+
+
+Reserved = Annotated[
+    list[PoolIn],
+    Field(
+        max_length=20,
+        description="Reserved-seat pools, in priority order; their seats total at most capacity.",
+    ),
+]
+
+
+class PoolRead(Schema):
+    code: str
+    seats: int
+    taken: int
+    available: int = Field(description="Free seats of the pool; 0 once released.")
+    released: bool
 
 
 class CohortCreate(Schema):
@@ -46,6 +92,7 @@ class CohortCreate(Schema):
         "or offered for offer_hours (offer).",
     )
     offer_hours: OfferHours = 48
+    reserved: Reserved = Field(default_factory=list)
 
 
 class CohortUpdate(Schema):
@@ -66,6 +113,11 @@ class CohortUpdate(Schema):
     )
     offer_hours: OfferHours | None = Field(
         None, description="Applies to offers made from now on; pending offers keep their expiry."
+    )
+    reserved: Reserved | None = Field(
+        None,
+        description="Replaces the pools (matched by code: taken seats stay); a pool cannot "
+        "drop below its taken seats.",
     )
 
     def changes(self) -> dict[str, Any]:
@@ -95,8 +147,11 @@ class CohortRead(Schema):
         description="Enrollments holding a seat: enrolled, offered (offers not yet expired), "
         "completed, failed."
     )
-    seats_available: int
+    seats_available: int = Field(
+        description="Open seats free: capacity minus seats held minus unreleased pools' free seats."
+    )
     waitlist_length: int
     offers_pending: int = Field(description="Offers made and not yet answered or expired.")
+    pools: list[PoolRead] = Field(description="Reserved-seat pools, in priority order.")
     created_at: datetime
     updated_at: datetime

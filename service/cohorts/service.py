@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.catalog import repository as catalog_repo
 from service.catalog.service import CodeTaken
+from service.cohorts import pools as cohort_pools
 from service.cohorts import repository
-from service.cohorts.schemas import CohortCreate, CohortRead, CohortUpdate
+from service.cohorts.schemas import CohortCreate, CohortRead, CohortUpdate, PoolRead
 from service.core.auth import Actor
 from service.core.errors import Conflict, ValidationFailed
 from service.core.i18n import Msg, either, msg
@@ -19,7 +20,10 @@ from service.core.pagination import PageParams, paginate_rows
 from service.core.sql import AnyRow
 from service.core.transitions import InvalidTransition
 from service.models import Cohort
+from service.models.base import utcnow
 from service.models.enums import CohortStatus
+from service.seats import pool_repository
+from service.seats import pools as seat_pools
 from service.seats import service as seats
 
 S = CohortStatus
@@ -63,8 +67,10 @@ class CohortClosed(Conflict):
     title, slug = "Cohort closed", "cohort-closed"
 
 
-def to_read(row: AnyRow) -> CohortRead:
+def to_read(row: AnyRow, pools: list[PoolRead]) -> CohortRead:
     c: Cohort = row.Cohort
+    # Free seats of unreleased pools are not open seats (contract: Reserved seats).
+    reserved_free = sum(p.available for p in pools)
     return CohortRead(
         id=c.id,
         code=c.code,
@@ -85,9 +91,10 @@ def to_read(row: AnyRow) -> CohortRead:
         offer_hours=c.offer_hours,
         # Offers expired by now hold no seat, materialised or not (the expiry rule).
         seats_taken=c.seats_taken - row.due_offers,
-        seats_available=max(c.capacity - c.seats_taken + row.due_offers, 0),
+        seats_available=max(c.capacity - c.seats_taken + row.due_offers - reserved_free, 0),
         waitlist_length=c.waitlist_length,
         offers_pending=c.offers_pending - row.due_offers,
+        pools=pools,
         created_at=c.created_at,
         updated_at=c.updated_at,
     )
@@ -97,7 +104,8 @@ async def get(session: AsyncSession, cohort_id: str) -> CohortRead:
     row = await repository.cohort_row(session, cohort_id)
     if row is None:
         raise seats.cohort_not_found()
-    return to_read(row)
+    pools = await cohort_pools.reads(session, [row.Cohort], utcnow())
+    return to_read(row, pools[row.Cohort.id])
 
 
 async def list_cohorts(
@@ -112,7 +120,8 @@ async def list_cohorts(
         programme=programme, centre=centre, status=status.value if status else None
     )
     rows, cursor = await paginate_rows(session, stmt, Cohort.id, page)
-    return [to_read(r) for r in rows], cursor
+    pools = await cohort_pools.reads(session, [r.Cohort for r in rows], utcnow())
+    return [to_read(r, pools[r.Cohort.id]) for r in rows], cursor
 
 
 def _range_errors(values: dict[str, Any], sent: set[str]) -> dict[str, str]:
@@ -162,11 +171,12 @@ async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> Coh
     errors |= _range_errors(data.model_dump(), set(data.model_fields_set))
     if errors or programme is None or centre is None:
         raise ValidationFailed(errors)
+    specs = await cohort_pools.specs(session, data.reserved, data.capacity)
     seats.check_centre(actor, centre.id)
     if await repository.code_taken(session, data.code):
         raise _code_taken(data.code)
     cohort = Cohort(
-        **data.model_dump(exclude={"programme", "centre", "mode", "waitlist_mode"}),
+        **data.model_dump(exclude={"programme", "centre", "mode", "waitlist_mode", "reserved"}),
         mode=data.mode.value,
         waitlist_mode=data.waitlist_mode.value,
         offers_pending=0,
@@ -176,6 +186,7 @@ async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> Coh
         seats_taken=0,
         waitlist_length=0,
         queue_seq=0,
+        pool_count=len(specs),
         created_by_key_id=actor.key_id,
     )
     session.add(cohort)
@@ -184,6 +195,7 @@ async def create(session: AsyncSession, actor: Actor, data: CohortCreate) -> Coh
             await session.flush()
     except IntegrityError:
         raise _code_taken(data.code) from None
+    await seat_pools.create(session, cohort.id, specs)
     return await get(session, cohort.id)
 
 
@@ -191,7 +203,11 @@ async def update(
     session: AsyncSession, actor: Actor, cohort_id: str, data: CohortUpdate
 ) -> CohortRead:
     changes = data.changes()
+    reserved_sent = "reserved" in changes
+    changes.pop("reserved", None)
     nulls = {f: msg("field.not_null", "May not be null.") for f, v in changes.items() if v is None}
+    if reserved_sent and data.reserved is None:
+        nulls["reserved"] = msg("field.not_null", "May not be null.")
     if nulls:
         raise ValidationFailed(nulls)
     locked = await seats.lock(session, actor, cohort_id)
@@ -216,6 +232,19 @@ async def update(
     if errors:
         raise ValidationFailed(errors)
     capacity = changes.get("capacity")
+    pooled = reserved_sent or locked.pool_count > 0
+    specs = None
+    if reserved_sent:
+        specs = await cohort_pools.specs(session, data.reserved or [], capacity or locked.capacity)
+    elif capacity is not None and locked.pool_count:
+        stored_pools = await pool_repository.pools_of(session, cohort_id)
+        if sum(p.seats for p in stored_pools) > capacity:
+            # The stored pools, checked against the new capacity (naming it).
+            specs_now = [
+                seat_pools.PoolSpec(p.code, p.seats, seat_pools.rule_of(p), p.release_on)
+                for p in stored_pools
+            ]
+            raise _reserved_above(specs_now, capacity)
     if capacity is not None:
         seats.check_capacity(locked, capacity)
     for enum_field in ("mode", "waitlist_mode"):
@@ -226,9 +255,25 @@ async def update(
     # Seats freed from now on follow the new mode and window; pending offers keep theirs.
     locked.waitlist_mode = changes.get("waitlist_mode", locked.waitlist_mode)
     locked.offer_hours = changes.get("offer_hours", locked.offer_hours)
-    if capacity is not None:
+    if pooled and (reserved_sent or capacity is not None):
+        new_capacity = capacity or locked.capacity
+        await seats.set_pools(session, locked, specs, new_capacity, actor=actor.name)
+    elif capacity is not None:
         await seats.capacity_changed(session, locked, capacity, actor=actor.name)
     return await get(session, cohort_id)
+
+
+def _reserved_above(specs: list[seat_pools.PoolSpec], capacity: int) -> ValidationFailed:
+    return ValidationFailed(
+        {
+            "capacity": msg(
+                "capacity.below_reserved",
+                "Capacity {capacity} is below the {total} seats the pools reserve.",
+                capacity=capacity,
+                total=sum(s.seats for s in specs),
+            )
+        }
+    )
 
 
 async def transition(

@@ -47,6 +47,8 @@ class CohortSnapshot:
     min_age: int
     max_age: int
     live_enrollment_id: str | None
+    # Reserved-seat pools of the cohort (0: the one statement may decide).
+    pool_count: int = 0
     # The applicant's offer in the cohort that is expired at now but not yet
     # materialised: it must be before a new enrollment of theirs is inserted.
     due_offer_id: str | None = None
@@ -60,6 +62,8 @@ class EnrollSnapshot:
     date_of_birth: date
     created_by_key_id: str | None
     cohort: CohortSnapshot | None
+    # Gender, province and district: what reserved-seat pools match on.
+    place: tuple[str, str, str] = ("", "", "")
 
 
 def _snapshot_statement() -> AnySelect:
@@ -70,12 +74,16 @@ def _snapshot_statement() -> AnySelect:
             Applicant.id.label("applicant_id"),
             Applicant.date_of_birth,
             Applicant.created_by_key_id,
+            Applicant.gender,
+            Applicant.province,
+            Applicant.district,
             Cohort.id,
             Cohort.centre_id,
             Cohort.status,
             Cohort.start_date,
             Cohort.min_age,
             Cohort.max_age,
+            Cohort.pool_count,
             live.id.label("live_enrollment_id"),
             due.id.label("due_offer_id"),
         )
@@ -118,6 +126,7 @@ def _enroll_statement() -> AnySelect:
             Cohort.start_date == bindparam("p_start_date"),
             Cohort.min_age == bindparam("p_min_age"),
             Cohort.max_age == bindparam("p_max_age"),
+            Cohort.pool_count == 0,
             claim_decidable(NOW),
         )
         .values(
@@ -206,9 +215,11 @@ async def snapshot(
             min_age=row.min_age,
             max_age=row.max_age,
             live_enrollment_id=row.live_enrollment_id,
+            pool_count=row.pool_count,
             due_offer_id=row.due_offer_id,
         )
-    return EnrollSnapshot(row.applicant_id, row.date_of_birth, row.created_by_key_id, cohort)
+    place = (str(row.gender), str(row.province), str(row.district))
+    return EnrollSnapshot(row.applicant_id, row.date_of_birth, row.created_by_key_id, cohort, place)
 
 
 async def enroll_in_one_statement(
@@ -229,7 +240,8 @@ async def enroll_in_one_statement(
     work commits after the response is built. That hold is what bounds a hot
     cohort's rate.
     The UPDATE matches only while the cohort still has the rules the caller
-    checked (open, same centre, start date and age limits) and its counters
+    checked (open, same centre, start date and age limits, no reserved-seat
+    pools) and its counters
     decide the claim (``claim_decidable``: no due offer matters); None
     otherwise, and the caller decides again under the lock.
     """

@@ -15,6 +15,13 @@ class EnrollmentRead(BaseModel):
     cohort_id: str
     applicant_id: str
     status: EnrollmentStatus
+    # The code of the reserved-seat pool whose seat is held (or offered); null for an
+    # open seat and while waitlisted.
+    pool: str | None = Field(
+        None,
+        description="Code of the reserved-seat pool whose seat this enrollment holds or is "
+        "offered; null for an open seat (and while waitlisted).",
+    )
     # 1..n while waitlisted, else null.
     waitlist_position: int | None = None
     score: float | None = None

@@ -94,13 +94,23 @@ async def enroll(
     _check_takes(actor, found.cohort, found.date_of_birth)
     # The applicant's own expired offer is materialised (under the lock) before a new one.
     expire_first = found.cohort.due_offer_id is not None
-    if session.get_bind().dialect.name == "postgresql" and not expire_first:
+    # A cohort with reserved-seat pools decides under its lock (the applicant's attributes
+    # choose the seat): never the one statement.
+    one_statement = not expire_first and found.cohort.pool_count == 0
+    if session.get_bind().dialect.name == "postgresql" and one_statement:
         done = await _enroll_in_one_statement(session, actor, found, found.cohort)
         if done is not None:
             return done
 
     # Decide under the cohort's lock: SQLite, or the cohort changed since the read.
-    cohort = await seats.claim(session, cohort_id, now=now, expire_first=expire_first)
+    cohort = await seats.claim(
+        session,
+        cohort_id,
+        now=now,
+        expire_first=expire_first,
+        place=found.place,
+        pooled=found.cohort.pool_count > 0,
+    )
     if cohort is None:
         raise seats.cohort_not_found()
     _check_takes(actor, cohort, found.date_of_birth)
@@ -112,6 +122,7 @@ async def enroll(
         applicant_id=found.applicant_id,
         status=status.value,
         queue_no=cohort.queue_seq,
+        pool=cohort.placed_pool,
         created_by_key_id=actor.key_id,
     )
     session.add(enrollment)

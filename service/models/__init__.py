@@ -12,6 +12,7 @@ from service.models.base import Base
 from service.models.centre import Centre
 from service.models.certificate import Certificate
 from service.models.cohort import Cohort
+from service.models.cohort_pool import CohortPool
 from service.models.dashboard_session import DashboardSession
 from service.models.district import District, DistrictAlias, PlacesVersion
 from service.models.enrollment import Enrollment
@@ -50,6 +51,7 @@ __all__ = [
     "Centre",
     "Certificate",
     "Cohort",
+    "CohortPool",
     "DashboardSession",
     "District",
     "DistrictAlias",

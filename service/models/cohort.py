@@ -63,4 +63,7 @@ class Cohort(IdMixin, TimestampMixin, Base):
     )
     offer_hours: Mapped[int] = mapped_column(default=48, server_default="48")
     offers_pending: Mapped[int] = mapped_column(default=0, server_default="0")
+    # How many reserved-seat pools (``CohortPool``) the cohort has: 0 keeps the
+    # enrollment hot path's one statement, anything else takes the locked path.
+    pool_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))

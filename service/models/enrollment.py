@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, IdMixin, StrEnumType, TimestampMixin, enum_check
@@ -59,5 +59,8 @@ class Enrollment(IdMixin, TimestampMixin, Base):
     completed_at: Mapped[datetime | None]
     # While offered: the instant the offer expires (it is expired from then on).
     offer_expires_at: Mapped[datetime | None]
+    # The reserved-seat pool (its code) whose seat this enrollment holds or was
+    # offered; null for an open seat and while waitlisted.
+    pool: Mapped[str | None] = mapped_column(String(64))
     completed_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
     created_by_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))

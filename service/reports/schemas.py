@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Dimension = Literal[
-    "province", "district", "gender", "age_band", "track", "centre", "cohort", "month"
+    "province", "district", "gender", "age_band", "track", "centre", "cohort", "month", "pool"
 ]
 Metric = Literal["completions", "enrollments", "trainees"]
 TargetMetricName = Literal["completions", "enrollments", "trainees", "employed"]

@@ -51,6 +51,10 @@ class LockedCohort:
     waitlist_mode: str
     offer_hours: int
     offers_pending: int
+    pool_count: int = 0
+    # A pooled claim's decision (``pools.claim``): the status and the pool taken.
+    placed_status: str | None = None
+    placed_pool: str | None = None
 
 
 LOCKED_COLUMNS = (
@@ -67,6 +71,7 @@ LOCKED_COLUMNS = (
     Cohort.waitlist_mode,
     Cohort.offer_hours,
     Cohort.offers_pending,
+    Cohort.pool_count,
 )
 
 
@@ -155,14 +160,15 @@ async def claim_place(session: AsyncSession, cohort_id: str, now: datetime) -> L
     The caller reads the decision back: the request is waitlisted exactly when
     the returned ``waitlist_length`` is above zero. When the caller then refuses
     the request, its rollback undoes all of it. None when there is no such
-    cohort, or when due offers must be materialised first (``claim_decidable``).
+    cohort, when due offers must be materialised first (``claim_decidable``), or
+    when the cohort has reserved-seat pools (``service.pools.claim`` decides).
     """
     is_open = Cohort.status == CohortStatus.open.value
     free = seat_free()
     row = (
         await session.execute(
             update(Cohort)
-            .where(Cohort.id == cohort_id, claim_decidable(now))
+            .where(Cohort.id == cohort_id, Cohort.pool_count == 0, claim_decidable(now))
             .values(
                 queue_seq=Cohort.queue_seq + 1,
                 seats_taken=Cohort.seats_taken + case((and_(is_open, free), 1), else_=0),
@@ -184,6 +190,7 @@ async def save_counters(session: AsyncSession, cohort: LockedCohort) -> None:
         update(Cohort)
         .where(Cohort.id == cohort.id)
         .values(
+            queue_seq=cohort.queue_seq,
             seats_taken=cohort.seats_taken,
             waitlist_length=cohort.waitlist_length,
             offers_pending=cohort.offers_pending,
@@ -242,7 +249,7 @@ async def expire_due_offers(
 ) -> list[Any]:
     """Mark up to ``limit`` of the cohort's offers expired at ``now`` as ``expired`` in
     one ``UPDATE … RETURNING`` (earliest expiry first; loaded objects are synchronised).
-    Returns their ``id``, ``offer_expires_at`` and ``queue_no``, in that order."""
+    Returns their ``id``, ``offer_expires_at``, ``queue_no`` and ``pool``, in that order."""
     due = (
         select(Enrollment.id)
         .where(Enrollment.cohort_id == cohort_id, offer_due(now))
@@ -254,7 +261,9 @@ async def expire_due_offers(
             update(Enrollment)
             .where(Enrollment.id.in_(due.scalar_subquery()))
             .values(status=EXPIRED, updated_at=utcnow())
-            .returning(Enrollment.id, Enrollment.offer_expires_at, Enrollment.queue_no)
+            .returning(
+                Enrollment.id, Enrollment.offer_expires_at, Enrollment.queue_no, Enrollment.pool
+            )
             .execution_options(synchronize_session="fetch")
         )
     ).all()

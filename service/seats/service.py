@@ -42,8 +42,11 @@ from service.models.enums import (
     EnrollmentStatus,
     WaitlistMode,
 )
-from service.seats import repository
+from service.seats import pool_repository, pools, repository
 from service.seats.events import SYSTEM_ACTOR, record_event, record_expiries
+from service.seats.reads import offer_due as offer_due
+from service.seats.reads import status_at as status_at
+from service.seats.reads import waitlist_positions as waitlist_positions
 from service.seats.repository import LockedCohort
 
 E = EnrollmentStatus
@@ -95,6 +98,7 @@ async def lock(
     check_centre(actor, cohort.centre_id)
     if materialise:
         await expire_due(session, cohort, now or utcnow())
+        await release_due(session, cohort, now or utcnow())
     return cohort
 
 
@@ -106,6 +110,7 @@ async def lock_of(
     cohort = await repository.lock_for_update(session, enrollment.cohort_id)
     assert cohort is not None  # noqa: S101 - cohorts are never deleted
     await expire_due(session, cohort, now or utcnow())
+    await release_due(session, cohort, now or utcnow())
     return cohort
 
 
@@ -120,6 +125,8 @@ async def claim(
     *,
     now: datetime | None = None,
     expire_first: bool = False,
+    place: tuple[str, str, str] | None = None,
+    pooled: bool = False,
 ) -> LockedCohort | None:
     """Lock the cohort and claim the next place in line (see ``repository.claim_place``);
     None when there is no such cohort.
@@ -128,9 +135,14 @@ async def claim(
     materialised under the lock first (all of them; with nobody waiting no new
     offer is made), then the place is claimed. ``expire_first``: the claimant's
     own offer is due, so the cohort's due offers are materialised in any case
-    (its live row must become ``expired`` before the new one is inserted)."""
+    (its live row must become ``expired`` before the new one is inserted).
+    A cohort with reserved-seat pools decides under the lock in Python
+    (``pools.claim``: ``place``, the applicant's gender, province and district,
+    chooses the seat), after
+    materialising its due releases; read the decision with ``claimed_status``
+    (``pooled``: known to have pools, so the lock is taken at once)."""
     now = now or utcnow()
-    if not expire_first:
+    if not expire_first and not pooled:
         claimed = await repository.claim_place(session, cohort_id, now)
         if claimed is not None:
             return claimed
@@ -139,11 +151,18 @@ async def claim(
         return None
     while await expire_due(session, cohort, now):
         pass
+    if cohort.pool_count:
+        await release_due(session, cohort, now)
+        await pools.claim(session, cohort, place, now)
+        await repository.save_counters(session, cohort)
+        return cohort
     return await repository.claim_place(session, cohort_id, now)
 
 
 def claimed_status(cohort: LockedCohort) -> EnrollmentStatus:
-    """What the place ``claim`` just took is: waitlisted exactly when anyone waits."""
+    """What ``claim`` took: waitlisted when anyone waits (pooled: as ``pools.claim`` said)."""
+    if cohort.placed_status is not None:
+        return E(cohort.placed_status)
     return E.waitlisted if cohort.waitlist_length > 0 else E.enrolled
 
 
@@ -168,6 +187,7 @@ async def leave(
     )
     if before in SEAT_HOLDING_STATUSES:
         cohort.seats_taken -= 1
+        await pools.seats_freed(session, cohort, [enrollment])
     elif before == E.waitlisted:
         cohort.waitlist_length -= 1
     if before == E.offered:
@@ -200,11 +220,14 @@ async def expire_due(
     ``now``: each becomes ``expired`` as of its ``offer_expires_at`` (actor
     ``system``), and the freed seats go to the waitlist's head, whose offers'
     windows start ``now``. Set-based: one ``UPDATE … RETURNING`` for the batch and one
-    multi-row INSERT for its audit rows. Returns how many expired; 0 costs one
-    indexed statement."""
+    multi-row INSERT for its audit rows. Returns how many expired; 0 costs nothing when
+    the cohort has no offer pending, else one indexed statement."""
+    if cohort.offers_pending <= 0:  # no offer pending: none is due
+        return 0
     due = await repository.expire_due_offers(session, cohort.id, now, limit)
     await record_expiries(session, due, reason=EXPIRED_REASON)
     if due:
+        await pools.seats_freed(session, cohort, due)
         cohort.seats_taken -= len(due)
         cohort.offers_pending -= len(due)
         await fill_free_seats(session, cohort, actor=SYSTEM_ACTOR, now=now)
@@ -248,16 +271,24 @@ async def fill_free_seats(
     """
     if cohort.status not in ACTIVE_COHORT:
         return 0
-    free = min(cohort.capacity - cohort.seats_taken, cohort.waitlist_length)
-    if free <= 0:
-        return 0
-    head = await repository.waitlist_head(session, cohort.id, free)
+    at = now or utcnow()
+    chosen: list[tuple[Enrollment, str | None]]
+    if cohort.pool_count:
+        chosen = await pools.fill(session, cohort, at)
+    else:
+        free = min(cohort.capacity - cohort.seats_taken, cohort.waitlist_length)
+        if free <= 0:
+            return 0
+        head = await repository.waitlist_head(session, cohort.id, free)
+        chosen = [(enrollment, None) for enrollment in head]
+        cohort.seats_taken += len(head)
+        cohort.waitlist_length -= len(head)
     offering = cohort.waitlist_mode == WaitlistMode.offer
     to, reason = (E.offered, OFFERED_REASON) if offering else (E.enrolled, PROMOTED_REASON)
-    at = now or utcnow()
     expires = at + timedelta(hours=cohort.offer_hours)
-    for enrollment in head:
+    for enrollment, pool in chosen:
         enrollment.status = to
+        enrollment.pool = pool
         if offering:
             enrollment.offer_expires_at = expires
         record_event(
@@ -269,11 +300,36 @@ async def fill_free_seats(
             reason=reason,
             at=at,
         )
-    cohort.seats_taken += len(head)
-    cohort.waitlist_length -= len(head)
     if offering:
-        cohort.offers_pending += len(head)
-    return len(head)
+        cohort.offers_pending += len(chosen)
+    return len(chosen)
+
+
+async def release_due(session: AsyncSession, cohort: LockedCohort, now: datetime) -> int:
+    """Materialise pool releases due at ``now`` (``pools.released``): unfilled seats are
+    open seats, given to the waitlist at once. 1 when any was released, else 0."""
+    if not await pools.due_releases(session, cohort, now):
+        return 0
+    await fill_free_seats(session, cohort, actor=SYSTEM_ACTOR, now=now)
+    await repository.save_counters(session, cohort)
+    return 1
+
+
+async def set_pools(
+    session: AsyncSession,
+    cohort: LockedCohort,
+    specs: Sequence[pools.PoolSpec] | None,
+    capacity: int,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> None:
+    """Pools become ``specs`` (None: unchanged), capacity ``capacity`` (409s:
+    ``check_capacity``, ``pools.replace``); freed seats go to the waitlist at once."""
+    check_capacity(cohort, capacity)
+    await pools.replace(session, cohort, specs, capacity, now or utcnow())
+    await fill_free_seats(session, cohort, actor=actor, now=now)
+    await repository.save_counters(session, cohort)
 
 
 # --- cohorts closing -----------------------------------------------------------------
@@ -292,6 +348,9 @@ async def close(
     still waits or holds an offer, cancelled every live enrollment; the counters
     are recounted."""
     now = now or utcnow()
+    if status is CohortStatus.in_progress:
+        # Started: every pool is released now (``pools.released``), materialised here.
+        await release_due(session, cohort, now)
     if status in (CohortStatus.completed, CohortStatus.cancelled):
         while await expire_due(session, cohort, now):
             pass
@@ -327,29 +386,7 @@ async def cancel(
 
 
 async def recount(session: AsyncSession, cohort: LockedCohort) -> None:
-    """Set the locked cohort's counters from its enrollment rows."""
+    """Set the locked cohort's counters (and its pools') from its enrollment rows."""
     await repository.recount(session, cohort)
-
-
-# --- reads -------------------------------------------------------------------------
-
-
-def offer_due(offer_expires_at: datetime | None, now: datetime) -> bool:
-    """The expiry rule: an offer is expired from the instant ``offer_expires_at``
-    (inclusive), whether or not anything has materialised it yet."""
-    return offer_expires_at is not None and now >= offer_expires_at
-
-
-def status_at(enrollment: Enrollment, now: datetime) -> str:
-    """The status every read shows: a stored offer that is due reads as ``expired``."""
-    if enrollment.status == E.offered and offer_due(enrollment.offer_expires_at, now):
-        return E.expired.value
-    return enrollment.status
-
-
-async def waitlist_positions(
-    session: AsyncSession, enrollments: Sequence[Enrollment]
-) -> dict[str, int]:
-    """Positions in line (1..n) of the waitlisted ones among ``enrollments``, by id."""
-    waitlisted = [e for e in enrollments if e.status == E.waitlisted]
-    return await repository.waitlist_positions(session, waitlisted)
+    if cohort.pool_count:
+        await pool_repository.recount_taken(session, cohort.id)

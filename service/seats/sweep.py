@@ -1,4 +1,5 @@
-"""The offer-expiry sweep: the scheduler job that materialises expired offers.
+"""The offer-expiry sweep (and the pool releases): scheduler jobs that materialise
+expired offers and released reserved-seat pools.
 
 Every read and write already treats an offer as expired from its
 ``offer_expires_at`` (``service.seats.service``); this job only writes it down
@@ -15,8 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from service.core.db import Database
-from service.seats import repository
-from service.seats.service import EXPIRY_BATCH, expire_due
+from service.seats import pool_repository, repository
+from service.seats.service import EXPIRY_BATCH, expire_due, release_due
 
 # Cohorts one run visits at most; the dispatcher runs the job again while it has work.
 COHORTS_PER_RUN = 50
@@ -32,4 +33,21 @@ async def expire_offers(db: Database, now: datetime, *, batch: int = EXPIRY_BATC
             cohort = await repository.try_lock(session, cohort_id)
             if cohort is not None:
                 done += await expire_due(session, cohort, now, limit=batch)
+    return done
+
+
+async def release_pools(db: Database, now: datetime) -> int:
+    """Materialise reserved-seat pool releases due at ``now`` (``pools.released``): the
+    unfilled seats become open seats and go to the waitlist at once. One cohort per
+    transaction, taken with ``SKIP LOCKED``; how many cohorts released pools."""
+    async with db.sessionmaker() as session:
+        cohort_ids = await pool_repository.cohorts_with_due_releases(
+            session, now.date(), COHORTS_PER_RUN
+        )
+    done = 0
+    for cohort_id in cohort_ids:
+        async with db.sessionmaker() as session, session.begin():
+            cohort = await repository.try_lock(session, cohort_id)
+            if cohort is not None:
+                done += await release_due(session, cohort, now)
     return done

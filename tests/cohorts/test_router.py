@@ -16,6 +16,7 @@ URL = "/api/v1/cohorts"
 
 
 COHORT_KEYS = {
+    "pools",
     "id",
     "code",
     "programme",
@@ -72,6 +73,7 @@ async def test_admin_creates_cohort_with_defaults(
         "waitlist_mode": "auto",
         "offer_hours": 48,
         "offers_pending": 0,
+        "pools": [],
         "created_at": "x",
         "updated_at": "x",
     }

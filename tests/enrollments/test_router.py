@@ -20,6 +20,7 @@ from tests.factories import (
 )
 
 ENROLLMENT_KEYS = {
+    "pool",
     "id",
     "cohort_id",
     "applicant_id",

@@ -41,11 +41,17 @@ def _breakdown_key(dimension: str, dialect: str, when: ColumnElement[Any]) -> Co
         "centre": Centre.code,
         "cohort": Cohort.code,
     }
+    if dimension == "pool":
+        # Reserved-seat pool codes; open seats under the key "open".
+        return func.coalesce(Enrollment.pool, OPEN_SEAT)
     if dimension == "age_band":
         return age_band_sql(dialect)
     if dimension == "month":
         return month_sql(dialect, when)
     return keys[dimension].expression
+
+
+OPEN_SEAT = "open"
 
 
 def _day_start(day: date) -> datetime:
@@ -70,9 +76,11 @@ async def breakdown(
 
     On PostgreSQL, enrollments and completions sum the trigger-maintained
     ``report_breakdown_counts``; trainees (distinct people, not additive) and
-    SQLite group the base rows.
+    SQLite (and the ``pool`` dimension) group the base rows.
     """
-    if dialect == "postgresql" and query.metric in ("enrollments", "completions"):
+    # The cube has no pool column: pools group the base rows (one indexed scan of seats).
+    cube = query.dimension != "pool"
+    if dialect == "postgresql" and cube and query.metric in ("enrollments", "completions"):
         return await breakdown_from_counts(session, query)
     return await breakdown_from_rows(session, dialect, query)
 
