@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.dashboard.config import DashboardSettings
 from service.dashboard.service import weekly
 from tests.dashboard.helpers import number, parse, sign_in
-from tests.factories import auth, centre, make_cohort, make_enrollment, make_key
+from tests.factories import auth, centre, make_applicant, make_cohort, make_enrollment, make_key
 from tests.reports.fixtures import add_target, build_world
 
 
@@ -255,3 +255,41 @@ def test_weekly_buckets_and_pace_line() -> None:
     assert weekly([], goal=10, today=monday, pace_end=None) == []
     no_line = weekly([(monday, 1)], goal=10, today=monday, pace_end=None)
     assert no_line[0].pace is None
+
+
+async def test_seats_available_leave_out_reserved_seats_as_the_api_does(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A cohort with a women's pool not yet released: its free pool seats are not open
+    seats, on the panel as in the API's seats_available."""
+    admin = await make_key(session, "admin")
+    soon = date.today() + timedelta(5)
+    body = {
+        "programme": "zte-ict",
+        "centre": "isb-gitc",
+        "code": "pooled-isb",
+        "name": "Pooled",
+        "track": "cloud",
+        "start_date": soon.isoformat(),
+        "end_date": (soon + timedelta(60)).isoformat(),
+        "capacity": 10,
+        "mode": "onsite",
+        "reserved": [{"code": "women", "seats": 4, "rule": {"gender": ["female"]}}],
+    }
+    r = await client.post("/api/v1/cohorts", json=body, headers=auth(admin))
+    assert r.status_code == 201, r.text
+    cohort_id = r.json()["id"]
+    for gender in ("female", "male"):
+        person = await make_applicant(session, gender=gender)
+        r = await client.post(
+            f"/api/v1/cohorts/{cohort_id}/enrollments",
+            json={"applicant_id": person.id},
+            headers=auth(admin),
+        )
+        assert r.status_code == 201, r.text
+    api = (await client.get(f"/api/v1/cohorts/{cohort_id}", headers=auth(admin))).json()
+    assert api["seats_available"] == 10 - 2 - 3  # the pool's 3 free seats wait for women
+    await sign_in(client, admin)
+    html = (await client.get("/dashboard")).text
+    row = html.split('data-cohort="pooled-isb"', 1)[1].split("</tr>", 1)[0]
+    assert f'<td class="num seats-available">{api["seats_available"]}</td>' in row
