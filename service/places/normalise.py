@@ -11,6 +11,7 @@ suggests.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -47,6 +48,8 @@ def words(text: str) -> str:
         spaced = trimmed
 
 
+# Partner apps send the same few spellings over and over: each is normalised once.
+@functools.lru_cache(maxsize=8192)
 def key(text: str) -> str:
     """The matching key: :func:`words` without the spaces ("Pak Pattan" is "Pakpattan")."""
     return words(text).replace(" ", "")
