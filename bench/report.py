@@ -331,7 +331,8 @@ def render(results: dict[str, Any], titles: dict[str, str], analysis: str = "") 
         "",
         "How to run: `apt-get install -y wrk` once, a local PostgreSQL at 127.0.0.1:5432 "
         "(trust auth, user `postgres`), then `make bench` (every scenario, ~10 s per "
-        "point, about 17 minutes on an idle 2-core machine without offer-sweep, whose 100,000-offer seeding and sweep take several minutes more). One scenario: "
+        "point, about 17 minutes on an idle 2-core machine without offer-sweep, whose "
+        "100,000-offer seeding and sweep take several minutes more). One scenario: "
         "`.venv/bin/python bench/run.py --only register --duration 3` (its section is "
         "replaced, the others kept); `--quick` shrinks the data for a development loop; "
         "`--help` for the rest. Scenarios whose endpoint is not in the build are "
