@@ -31,7 +31,7 @@ from service.core.sql import AnySelect
 from service.events.emit import emit
 from service.models import Centre, Certificate, Enrollment, Outcome, OutcomeDueCursor, Programme
 from service.models.base import utcnow
-from service.models.enums import EnrollmentStatus
+from service.models.enums import EnrollmentStatus, FollowUp
 from service.outcomes import repository
 from service.outcomes.schemas import DueItem
 from service.outcomes.windows import WINDOWS, open_range, window_of
@@ -84,15 +84,6 @@ def _due_clause(follow_up: str, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def which_window(completed_at: datetime, now: datetime) -> str | None:
-    """The follow-up whose window is open now for a completion at ``completed_at``."""
-    for follow_up in WINDOWS:
-        start, end = open_range(follow_up, now.date())
-        if start <= completed_at < end:
-            return follow_up
-    return None
-
-
 def _no_such_code(field: str, code: str) -> str:
     if field == "programme":
         return msg("programme.no_such_code", "No programme with code '{code}'.", code=code)
@@ -137,21 +128,24 @@ async def due(
     if len(rows) > page.limit:
         rows = rows[: page.limit]
         cursor = _encode(rows[-1].completed_at, rows[-1].id)
+    # A page is up to 500 rows read from the database as they are: the windows are
+    # computed once per page, and each item is built without validating it again.
+    ranges = [(FollowUp(f), *open_range(f, now.date())) for f in WINDOWS]
     items: list[DueItem] = []
     for row in rows:
-        found = which_window(row.completed_at, now)
+        found = next((f for f, start, end in ranges if start <= row.completed_at < end), None)
         if found is None:  # pragma: no cover - the WHERE clause decided it is open
             continue
-        opens, closes = window_of(found, row.completed_at)
+        opens, closes = window_of(found.value, row.completed_at)
         items.append(
-            DueItem(
+            DueItem.model_construct(
                 enrollment_id=row.id,
                 applicant_id=row.applicant_id,
                 cohort_id=row.cohort_id,
                 cohort=row.cohort,
                 programme=row.programme,
                 centre=row.centre,
-                follow_up=found,  # type: ignore[arg-type]
+                follow_up=found,
                 completed_at=row.completed_at,
                 window_opens=opens,
                 window_closes=closes,
