@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,10 +14,9 @@ from service.cohorts.schemas import PoolIn, PoolRead
 from service.core.errors import ValidationFailed
 from service.core.i18n import msg
 from service.core.validation_messages import FieldError
-from service.models import Cohort, CohortPool
+from service.models import Cohort
 from service.places.service import resolve
-from service.seats import pool_repository
-from service.seats.pools import PoolSpec, views
+from service.seats.pools import PoolSpec, views_of
 
 # Reports name open seats with this key (``dimension=pool``).
 OPEN_KEY = "open"
@@ -90,18 +89,9 @@ async def reads(
     session: AsyncSession, cohorts: Sequence[Cohort], now: datetime
 ) -> dict[str, list[PoolRead]]:
     """``pools[]`` of each cohort (by id), exact at ``now`` (releases and expired offers)."""
-    ids = [c.id for c in cohorts if c.pool_count]
-    rows = await pool_repository.pools_of_many(session, ids)
-    due = await pool_repository.due_offers_by_pool(session, ids, now)
-    out: dict[str, list[PoolRead]] = {c.id: [] for c in cohorts}
-    starts: dict[str, tuple[date, str]] = {c.id: (c.start_date, c.status) for c in cohorts}
-    by_cohort: dict[str, list[CohortPool]] = {}
-    for row in rows:
-        by_cohort.setdefault(row.cohort_id, []).append(row)
-    for cohort_id, pools in by_cohort.items():
-        start, status = starts[cohort_id]
-        cohort_due = {p: n for (c, p), n in due.items() if c == cohort_id}
-        out[cohort_id] = [
+    found = await views_of(session, cohorts, now)
+    return {
+        c.id: [
             PoolRead(
                 code=v.code,
                 seats=v.seats,
@@ -109,6 +99,7 @@ async def reads(
                 available=v.available,
                 released=v.released,
             )
-            for v in views(pools, start_date=start, status=status, now=now, due=cohort_due)
+            for v in found.get(c.id, [])
         ]
-    return out
+        for c in cohorts
+    }

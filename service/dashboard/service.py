@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +17,7 @@ from service.core.auth import Actor
 from service.core.scope import centre_in_scope
 from service.dashboard import charts, repository
 from service.dashboard import session as cookies
-from service.models import ApiKey, Cohort, CohortPool
+from service.models import ApiKey, Cohort
 from service.models.base import utcnow
 from service.models.enums import Role
 from service.reports import service as reports
@@ -29,7 +28,7 @@ from service.reports.schemas import (
     OutcomeReportRow,
     TargetProgress,
 )
-from service.seats import pool_repository, pools
+from service.seats import pools
 
 SIGN_IN_ROLES = frozenset({Role.admin, Role.staff, Role.reporter})
 COHORT_WINDOW_DAYS = 30
@@ -228,34 +227,6 @@ async def _breakdown_view(
     )
 
 
-async def _reserved_free(
-    session: AsyncSession, rows: Sequence[Any], now: datetime
-) -> dict[str, int]:
-    """Free seats of each cohort's pools not yet released at ``now`` (cohort id → seats):
-    they are not open seats, so the panel's seats available leaves them out, as the API's
-    ``seats_available`` does."""
-    ids = [row.id for row in rows if row.pool_count]
-    if not ids:
-        return {}
-    by_cohort: dict[str, list[CohortPool]] = {}
-    for pool in await pool_repository.pools_of_many(session, ids):
-        by_cohort.setdefault(pool.cohort_id, []).append(pool)
-    due = await pool_repository.due_offers_by_pool(session, ids, now)
-    out: dict[str, int] = {}
-    for row in rows:
-        if row.id in by_cohort:
-            cohort_due = {p: n for (c, p), n in due.items() if c == row.id}
-            views = pools.views(
-                by_cohort[row.id],
-                start_date=row.start_date,
-                status=row.status,
-                now=now,
-                due=cohort_due,
-            )
-            out[row.id] = sum(v.available for v in views)
-    return out
-
-
 async def _cohort_panel(
     session: AsyncSession, actor: Actor, today: date, end: date
 ) -> list[CentreCohorts]:
@@ -267,7 +238,10 @@ async def _cohort_panel(
         centre_ids=None if actor.role is Role.admin else actor.centre_ids,
         now=now,
     )
-    reserved = await _reserved_free(session, rows, now)
+    # Free seats of pools not yet released are not open seats: the panel leaves them out
+    # of seats available, as the API's seats_available does.
+    pooled = await pools.views_of(session, rows, now)
+    reserved = {cohort_id: sum(v.available for v in views) for cohort_id, views in pooled.items()}
     centres: dict[str, CentreCohorts] = {}
     for row in rows:
         group = centres.setdefault(

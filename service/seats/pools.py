@@ -25,6 +25,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -112,6 +113,44 @@ def views(
         gone = released(pool, start_date=start_date, status=status, now=now)
         out.append(PoolView(pool.code, pool.seats, taken, 0 if gone else pool.seats - taken, gone))
     return out
+
+
+class PooledCohort(Protocol):
+    """What the reads need of a cohort (an ORM row or a report row)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def pool_count(self) -> int: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def status(self) -> str: ...
+
+
+async def views_of(
+    session: AsyncSession, cohorts: Sequence[PooledCohort], now: datetime
+) -> dict[str, list[PoolView]]:
+    """The pools of each cohort with any (by id), exact at ``now``: releases and offers
+    expired but not yet materialised. Two queries for all the cohorts."""
+    ids = [c.id for c in cohorts if c.pool_count]
+    if not ids:
+        return {}
+    by_cohort: dict[str, list[CohortPool]] = {}
+    for pool in await pool_repository.pools_of_many(session, ids):
+        by_cohort.setdefault(pool.cohort_id, []).append(pool)
+    due = await pool_repository.due_offers_by_pool(session, ids, now)
+    return {
+        c.id: views(
+            by_cohort[c.id],
+            start_date=c.start_date,
+            status=c.status,
+            now=now,
+            due={p: n for (cohort_id, p), n in due.items() if cohort_id == c.id},
+        )
+        for c in cohorts
+        if c.id in by_cohort
+    }
 
 
 @dataclass
