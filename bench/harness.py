@@ -393,6 +393,29 @@ def _wait_healthy(server: Server, timeout: float = 90) -> None:
 
 
 @contextmanager
+def background(
+    argv: list[str], env: dict[str, str], log_path: Path, *, stop_seconds: float = 30
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A process of its own session, output to ``log_path``; on exit SIGTERM, then after
+    ``stop_seconds`` SIGKILL to its whole process group."""
+    log = open(log_path, "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=stop_seconds)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+@contextmanager
 def run_server(
     kind: str,
     database: str,
@@ -413,23 +436,10 @@ def run_server(
     else:
         raise ValueError(kind)
     log_path = settings.work_dir / f"{kind}-{database}-{workers}w-{port}.log"
-    log = open(log_path, "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    server = Server(kind, f"http://127.0.0.1:{port}", proc, workers, log_path)
-    try:
+    with background(argv, env, log_path) as proc:
+        server = Server(kind, f"http://127.0.0.1:{port}", proc, workers, log_path)
         _wait_healthy(server)
         yield server
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
 
 
 # ---------------------------------------------------------------- wrk

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -147,33 +145,13 @@ def run_ab(settings: Settings) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def _process(
-    argv: list[str], env: dict[str, str], log_name: str, settings: Settings
-) -> Iterator[subprocess.Popen[bytes]]:
-    log = open(settings.work_dir / log_name, "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        argv, env=env, cwd=harness.ROOT, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
-
-
-@contextmanager
 def receiver(settings: Settings) -> Iterator[str]:
     """The 204 receiver in its own process; yields its base URL."""
     port = harness.free_port()
     argv = [sys.executable, "-m", "bench.receiver", "--port", str(port)]
-    with _process(argv, dict(os.environ), f"receiver-{port}.log", settings) as proc:
+    with harness.background(
+        argv, dict(os.environ), settings.work_dir / f"receiver-{port}.log", stop_seconds=20
+    ) as proc:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -199,7 +177,7 @@ def dispatchers(database: str, count: int, settings: Settings) -> Iterator[list[
     env = {**harness.service_env(database, settings), **DISPATCH_ENV}
     argv = [sys.executable, "-m", "service", "worker"]
     log_name = f"worker-{database}-{count}-{time.monotonic_ns()}.log"
-    with _process(argv, env, log_name, settings) as proc:
+    with harness.background(argv, env, settings.work_dir / log_name, stop_seconds=20) as proc:
         if count == 1:
             yield [proc.pid]
             return
